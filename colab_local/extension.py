@@ -1,0 +1,40 @@
+"""Wiring into jupyter_server's two extension phases.
+
+Link phase (before ServerApp creates its configurables and web application): apply the
+settings Colab needs, and the persisted token. Load phase (web application exists): add
+the endpoints, the Private Network Access answer, and check what the user will meet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from colab_local import http_over_ws
+from colab_local.colab_settings import (
+    ColabLocal,
+    apply_colab_settings,
+    warn_about_colab_breaking_values,
+)
+from colab_local.port_guard import explain_busy_port
+from colab_local.private_network_access import PrivateNetworkAccessTransform
+
+
+def link(serverapp: Any) -> None:
+    options = ColabLocal(parent=serverapp)
+    apply_colab_settings(serverapp, options)
+
+
+def load(serverapp: Any) -> None:
+    options = ColabLocal(parent=serverapp)
+    web_app = serverapp.web_app
+    base_url = web_app.settings["base_url"]
+    web_app.add_handlers(".*$", http_over_ws.handler_rules(base_url))
+    if options.private_network_access:
+        web_app.transforms.append(PrivateNetworkAccessTransform)
+    warn_about_colab_breaking_values(serverapp)
+    explain_busy_port(serverapp)
+    serverapp.log.info(
+        "colab_local | serving Colab's HTTP-over-WebSocket protocol %s at %s",
+        http_over_ws.PROTOCOL_VERSION,
+        http_over_ws.TunnelHandler.PATH,
+    )

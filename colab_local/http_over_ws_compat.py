@@ -1,0 +1,209 @@
+"""Every workaround for jupyter_http_over_ws 0.0.8 on today's Jupyter stack, in one place.
+
+jupyter_http_over_ws (Google, last released 2020) implements the HTTP-over-WebSocket
+protocol Colab speaks to local runtimes. colab-local serves that protocol with the
+upstream handler classes; this module is the only place that knows how they are broken
+on jupyter_server 2 / Notebook 7 / tornado >= 6.5 / Python >= 3.12, and how each defect
+is answered. Each workaround names its defect (numbered as in the project notes) and
+says when it can go.
+
+Defects:
+
+1. ``import jupyter_http_over_ws`` fails: it imports ``notebook.base.handlers`` and
+   ``notebook.utils``, which Notebook 7 removed. Answer: the import runs with
+   *temporary* stand-ins for exactly those two submodules (and for ``distutils``, see 3),
+   mapped onto jupyter_server; they are removed again right after, so the real
+   ``notebook`` package is never replaced or altered. Goes when upstream imports
+   jupyter_server.
+2. The auth-URL handshake builds a Cookie header that starts with a space; tornado >= 6.5
+   rejects it (``HTTPInputError: Invalid header value``). Answer: ``auth_cookie_header``
+   builds the header correctly; the handlers in ``http_over_ws`` use it.
+3. ``from distutils import version`` fails on Python >= 3.12 (and warns before). Answer:
+   a stand-in ``distutils.version`` providing ``StrictVersion`` during the import.
+4. For HTTPS it reads ``config["NotebookApp"]["certfile"]``, which jupyter_server never
+   fills. Answer: ``server_certfile`` reads ``ServerApp.certfile`` from the settings.
+5. It re-fetches the auth URL for every tunnelled message. Answer: the handlers in
+   ``http_over_ws`` authenticate once per WebSocket connection.
+6. Tunnelled GETs of non-API pages (``/files/...``) answer 403 "Blocking request from
+   unknown origin": the proxied request has no Referer. Answer: the handlers forward a
+   Referer naming the server itself, which is what a same-origin browser request carries.
+7. The proxied-WebSocket handler logs, at INFO, the URL it relays to: the full request
+   URI, whose auth URL carries the token. Answer: the handler in ``http_over_ws`` drops
+   the auth URL from the relayed URI (the relayed socket is authenticated by cookies).
+
+Enabling ``jupyter_http_over_ws`` as an extension of its own (the old recipe) keeps
+working: once imported here, its module is complete, and ``silence_standalone_extension``
+turns its own loader into a no-op because colab-local already serves the endpoints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import re
+import sys
+import types
+from collections.abc import Iterator
+from http import cookies
+from typing import Any
+
+from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.utils import url_path_join
+
+#: The upstream release whose defects this module answers. Bump only after checking each.
+UPSTREAM_VERSION = "0.0.8"
+
+_STRICT_VERSION = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?(?:([ab])(\d+))?$", re.ASCII)
+
+
+@functools.total_ordering
+class StrictVersion:
+    """The subset of ``distutils.version.StrictVersion`` that jupyter_http_over_ws uses.
+
+    Defect 3: distutils is gone in Python 3.12. Same grammar as distutils: ``N.N[.N][{a|b}N]``;
+    anything else raises ``ValueError``, which upstream turns into "Invalid min_version".
+    """
+
+    def __init__(self, vstring: str) -> None:
+        match = _STRICT_VERSION.match(str(vstring))
+        if match is None:
+            raise ValueError(f"invalid version number {vstring!r}")
+        major, minor, patch, pre_tag, pre_num = match.groups()
+        self.version = (int(major), int(minor), int(patch or 0))
+        self.prerelease = (pre_tag, int(pre_num)) if pre_tag else None
+        self._text = vstring
+
+    def _key(self) -> tuple[tuple[int, int, int], tuple[int, str, int]]:
+        # A release sorts after its own pre-releases, as in distutils.
+        pre = (0, *self.prerelease) if self.prerelease else (1, "", 0)
+        return self.version, pre
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            other = StrictVersion(other)
+        if not isinstance(other, StrictVersion):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __lt__(self, other: object) -> bool:
+        if isinstance(other, str):
+            other = StrictVersion(other)
+        if not isinstance(other, StrictVersion):
+            return NotImplemented
+        return self._key() < other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __str__(self) -> str:
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"StrictVersion({self._text!r})"
+
+
+def _stand_in_modules() -> dict[str, types.ModuleType]:
+    """Modules jupyter_http_over_ws imports that no longer exist (defects 1 and 3)."""
+    notebook_base = types.ModuleType("notebook.base")
+    notebook_base_handlers = types.ModuleType("notebook.base.handlers")
+    notebook_base_handlers.IPythonHandler = JupyterHandler  # type: ignore[attr-defined]
+    notebook_base.handlers = notebook_base_handlers  # type: ignore[attr-defined]
+    notebook_utils = types.ModuleType("notebook.utils")
+    notebook_utils.url_path_join = url_path_join  # type: ignore[attr-defined]
+    distutils = types.ModuleType("distutils")
+    distutils_version = types.ModuleType("distutils.version")
+    distutils_version.StrictVersion = StrictVersion  # type: ignore[attr-defined]
+    distutils.version = distutils_version  # type: ignore[attr-defined]
+    return {
+        "notebook.base": notebook_base,
+        "notebook.base.handlers": notebook_base_handlers,
+        "notebook.utils": notebook_utils,
+        "distutils": distutils,
+        "distutils.version": distutils_version,
+    }
+
+
+@contextlib.contextmanager
+def _temporary_modules(modules: dict[str, types.ModuleType]) -> Iterator[None]:
+    """Put ``modules`` into ``sys.modules`` for the duration, then restore exactly what was there.
+
+    Only the named submodules are touched: ``sys.modules["notebook"]`` (the real Notebook 7)
+    is never replaced, and nothing stays behind for other code to trip over.
+    """
+    missing = object()
+    saved = {name: sys.modules.get(name, missing) for name in modules}
+    sys.modules.update(modules)
+    try:
+        yield
+    finally:
+        for name, previous in saved.items():
+            if previous is missing:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = previous  # type: ignore[assignment]
+
+
+def import_upstream_handlers() -> types.ModuleType:
+    """Import ``jupyter_http_over_ws.handlers`` on today's stack (defects 1 and 3).
+
+    Idempotent: a second call returns the module imported by the first.
+    """
+    already = sys.modules.get("jupyter_http_over_ws.handlers")
+    if already is not None:
+        return already
+    # A failed earlier import (e.g. jupyter_server tried the old recipe's extension
+    # first) can leave a half-initialised package behind; start clean.
+    sys.modules.pop("jupyter_http_over_ws", None)
+    with _temporary_modules(_stand_in_modules()):
+        import jupyter_http_over_ws
+        from jupyter_http_over_ws import handlers
+    silence_standalone_extension(jupyter_http_over_ws)
+    return handlers
+
+
+def _standalone_extension_points() -> list[dict[str, str]]:
+    return [{"module": "jupyter_http_over_ws"}]
+
+
+def _standalone_load(serverapp: Any) -> None:
+    serverapp.log.info(
+        "jupyter_http_over_ws is enabled as an extension of its own (the old recipe); "
+        "colab_local already serves its endpoints, so there is nothing more to load. "
+        "You can disable it: jupyter server extension disable jupyter_http_over_ws"
+    )
+
+
+def silence_standalone_extension(package: types.ModuleType) -> None:
+    """Let the old recipe's ``jupyter_http_over_ws`` extension load cleanly, doing nothing.
+
+    Upstream's own loader registers unpatched handlers and ``print``s; with colab_local
+    loaded (always first: "colab_local" sorts before it) the endpoints already exist.
+    It also only offers the deprecated ``_jupyter_server_extension_paths``, which makes
+    jupyter_server log a deprecation warning at every start.
+    """
+    package._jupyter_server_extension_points = _standalone_extension_points  # type: ignore[attr-defined]
+    package._load_jupyter_server_extension = _standalone_load  # type: ignore[attr-defined]
+
+
+def auth_cookie_header(set_cookie_headers: list[str]) -> str:
+    """The Cookie header carrying the cookies from an auth-URL response (defect 2).
+
+    Upstream joins ``SimpleCookie.output(header="")`` fragments, each of which begins with
+    a space; tornado >= 6.5 rejects such a header value. Built here from name=value pairs.
+    """
+    pairs: list[str] = []
+    for header in set_cookie_headers:
+        jar: cookies.SimpleCookie = cookies.SimpleCookie()
+        try:
+            jar.load(header)
+        except cookies.CookieError:
+            continue
+        pairs.extend(f"{morsel.key}={morsel.coded_value}" for morsel in jar.values())
+    return "; ".join(pairs)
+
+
+def server_certfile(settings: dict[str, Any]) -> str | None:
+    """The server's TLS certificate, to verify loopback requests over HTTPS (defect 4)."""
+    serverapp = settings.get("serverapp")
+    certfile = getattr(serverapp, "certfile", "") if serverapp is not None else ""
+    return certfile or None
