@@ -8,9 +8,9 @@ from jupyter_server import version_info as _jupyter_server_version
 
 from colab_local._version import __version__
 
-if _jupyter_server_version < (2, 13):  # pragma: no cover - guarded by install_requires
+if _jupyter_server_version < (2, 16):  # pragma: no cover - guarded by install_requires
     msg = (
-        "colab-local needs jupyter_server >= 2.13 (found "
+        "colab-local needs jupyter_server >= 2.16 (found "
         f"{'.'.join(map(str, _jupyter_server_version))}); upgrade it: pip install -U jupyter_server"
     )
     raise ImportError(msg)
@@ -37,3 +37,9 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     from colab_local.extension import load
 
     load(serverapp)
+
+
+async def _start_jupyter_server_extension(serverapp: Any) -> None:
+    from colab_local.extension import start
+
+    await start(serverapp)

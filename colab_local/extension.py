@@ -3,6 +3,7 @@
 Link phase (before ServerApp creates its configurables and web application): apply the
 settings Colab needs, and the persisted token. Load phase (web application exists): add
 the endpoints, the Private Network Access answer, and check what the user will meet.
+Start phase (listening): print where to connect.
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ from colab_local.colab_settings import (
     apply_colab_settings,
     warn_about_colab_breaking_values,
 )
+from colab_local.connection_info import banner_lines
 from colab_local.port_guard import explain_busy_port
 from colab_local.private_network_access import PrivateNetworkAccessTransform
+from colab_local.server_token import apply_persisted_token
 
 
 def link(serverapp: Any) -> None:
     options = ColabLocal(parent=serverapp)
     apply_colab_settings(serverapp, options)
+    apply_persisted_token(serverapp, options)
 
 
 def load(serverapp: Any) -> None:
@@ -38,3 +42,8 @@ def load(serverapp: Any) -> None:
         http_over_ws.PROTOCOL_VERSION,
         http_over_ws.TunnelHandler.PATH,
     )
+
+
+async def start(serverapp: Any) -> None:
+    """Runs once the server listens: the port in the banner is the bound one."""
+    serverapp.log.info("\n".join(banner_lines(serverapp)))

@@ -25,9 +25,16 @@ from colab_local.http_over_ws_compat import (
 
 upstream = import_upstream_handlers()
 
+POLICY_VIOLATION = 1008
+INTERNAL_ERROR = 1011
+
 #: The protocol version served, as Colab's ``min_version`` is compared against it.
 PROTOCOL_VERSION = str(upstream.HANDLER_VERSION)
 AUTH_URL_PARAM: str = upstream._AUTH_URL_QUERY_PARAM
+
+
+class AuthURLRefused(ValueError):
+    """The auth URL names another scheme, host or port: nothing is requested."""
 
 
 class _ColabSocketMixin:
@@ -60,7 +67,13 @@ class _ColabSocketMixin:
             return {}
         parsed = urlparse(auth_url)
         # Refuses any scheme, host or port but this server's, before any request is made.
-        upstream._validate_same_domain(self.request, parsed)
+        try:
+            upstream._validate_same_domain(self.request, parsed)
+        except ValueError:
+            raise AuthURLRefused(
+                f"{AUTH_URL_PARAM} must be this server's own URL "
+                f"({self.request.protocol}://{self.request.host}/?token=...)"
+            ) from None
         response = await httpclient.AsyncHTTPClient().fetch(
             httpclient.HTTPRequest(url=parsed.geturl(), method="GET", ca_certs=self.ca_certs),
             raise_error=False,
@@ -81,6 +94,23 @@ class _ColabSocketMixin:
 class TunnelHandler(_ColabSocketMixin, upstream.HttpOverWebSocketHandler):  # type: ignore[misc]
     """``/http_over_websocket``: each message is an HTTP request to this server."""
 
+    _refusal: str | None = None
+
+    async def _attach_auth_cookies(self) -> None:
+        try:
+            await super()._attach_auth_cookies()
+        except AuthURLRefused as e:
+            self._refusal = str(e)
+            raise
+
+    def _on_unhandled_exception(self, message_id: Any) -> None:
+        # Upstream answers every failure "500 Uncaught server-side exception"; a refused
+        # auth URL is the client's error and says so.
+        if self._refusal is not None:
+            self._write_error(status=403, msg=self._refusal, message_id=message_id)
+        else:
+            super()._on_unhandled_exception(message_id)
+
 
 class DiagnoseHandler(_ColabSocketMixin, upstream.HttpOverWebSocketDiagnosticHandler):  # type: ignore[misc]
     """``/http_over_websocket/diagnose``: the extension version, for Colab's checks."""
@@ -100,10 +130,27 @@ class ProxiedSocketHandler(_ColabSocketMixin, upstream.ProxiedSocketHandler):  #
         self.request.uri = without_query_param(self.request.uri, AUTH_URL_PARAM)
         return super().open(*args, **kwargs)
 
+    def _on_unhandled_exception(self, e: Exception) -> None:
+        # Upstream closes with the HTTP status as the close code (500 is not a valid
+        # WebSocket close code) and a generic reason.
+        if isinstance(e, AuthURLRefused):
+            self.close(POLICY_VIOLATION, close_reason(str(e)))
+            return
+        self.log.error("colab_local | cannot relay WebSocket %s: %s", self.request.path, e)
+        self.close(INTERNAL_ERROR, close_reason(f"cannot relay the WebSocket: {e}"))
+
     async def _attach_auth_cookies(self) -> None:
         await super()._attach_auth_cookies()
         # The browser's extension offer (permessage-deflate) is not this relay's to accept.
         self.request.headers.pop("Sec-WebSocket-Extensions", None)
+
+
+def close_reason(text: str) -> str:
+    """``text`` cut to fit a WebSocket close frame (123 bytes of reason at most)."""
+    encoded = text.encode()
+    if len(encoded) <= 123:
+        return text
+    return encoded[:120].decode(errors="ignore") + "..."
 
 
 def without_query_param(uri: str, name: str) -> str:

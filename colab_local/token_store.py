@@ -1,0 +1,162 @@
+"""The persisted token: one private file, so the URL saved in Colab survives restarts.
+
+The file holds one URL-safe token of 256 random bits. It lives in a 0700 directory and is
+0600; it is created and replaced under an exclusive lock, written to a temporary file and
+renamed into place, so two servers starting at the same moment end with one token.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import re
+import secrets
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+from jupyter_core.paths import jupyter_data_dir
+
+TOKEN_BYTES = 32  # 256 bits; Colab needs at least 192
+_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,}$")
+_FILE_MODE = 0o600
+_DIR_MODE = 0o700
+
+
+class TokenFileError(Exception):
+    """The token file cannot be used safely; the message says why and what to do."""
+
+
+def default_token_path() -> Path:
+    """``colab_local/token`` in the Jupyter data directory (``jupyter --data-dir``)."""
+    return Path(jupyter_data_dir()) / "colab_local" / "token"
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def is_valid_token(token: str) -> bool:
+    return bool(_TOKEN_PATTERN.match(token))
+
+
+def _ensure_private_dir(directory: Path, log: logging.Logger) -> None:
+    directory.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
+    info = os.lstat(directory)
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        raise TokenFileError(f"{directory} is not a directory (a symlink?); remove it")
+    if info.st_uid != os.getuid():
+        raise TokenFileError(f"{directory} belongs to another user; remove it or set ColabLocal.token_file")
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        log.warning("colab_local | %s was readable by others; making it private (0700).", directory)
+        os.chmod(directory, _DIR_MODE)
+
+
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the token directory, across processes."""
+    fd = os.open(directory / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, _FILE_MODE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _write_atomically(path: Path, token: str) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, _FILE_MODE)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(token + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)  # replaces a symlink itself, never its target
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+def _read_existing(path: Path, log: logging.Logger) -> str | None:
+    """The stored token, or None (with a warning saying why) when it cannot be used."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        reason = "it is a symlink" if os.path.islink(path) else f"it cannot be read ({e.strerror})"
+        log.warning(
+            "colab_local | ignoring token file %s: %s. A new token is written there, so the "
+            "Colab URL changes.",
+            path,
+            reason,
+        )
+        return None
+    with os.fdopen(fd) as f:
+        info = os.fstat(f.fileno())
+        if info.st_uid != os.getuid():
+            log.warning(
+                "colab_local | ignoring token file %s: it belongs to another user, who could "
+                "know the token. A new token is written there, so the Colab URL changes.",
+                path,
+            )
+            return None
+        if stat.S_IMODE(info.st_mode) & 0o077:
+            log.warning(
+                "colab_local | token file %s was readable by others; making it private (0600).",
+                path,
+            )
+            os.fchmod(f.fileno(), _FILE_MODE)
+        try:
+            token = f.read().strip()
+        except (OSError, UnicodeDecodeError) as e:
+            token = ""
+            log.debug("colab_local | token file unreadable: %s", e)
+    if is_valid_token(token):
+        return token
+    log.warning(
+        "colab_local | token file %s is %s; writing a new token, so the Colab URL changes.",
+        path,
+        "empty" if not token else "malformed",
+    )
+    return None
+
+
+def load_or_create(path: Path, log: logging.Logger) -> tuple[str, bool]:
+    """The persisted token, created on first use; and whether it was created just now."""
+    _ensure_private_dir(path.parent, log)
+    with _locked(path.parent):
+        token = _read_existing(path, log)
+        if token is not None:
+            return token, False
+        token = new_token()
+        _write_atomically(path, token)
+        return token, True
+
+
+def read(path: Path, log: logging.Logger) -> str:
+    """The persisted token, for the CLI; raises TokenFileError with a one-line reason."""
+    if not path.exists() and not path.is_symlink():
+        raise TokenFileError(
+            f"no token yet at {path}: start the server once (jupyter notebook) or run "
+            "`jupyter colab token --rotate`"
+        )
+    token = _read_existing(path, log)
+    if token is None:
+        raise TokenFileError(
+            f"the token file {path} cannot be used (empty, malformed, unreadable, a symlink, "
+            "or another user's); `jupyter colab token --rotate` writes a new one"
+        )
+    return token
+
+
+def rotate(path: Path, log: logging.Logger) -> str:
+    """Write a new token, replacing any old one."""
+    _ensure_private_dir(path.parent, log)
+    with _locked(path.parent):
+        token = new_token()
+        _write_atomically(path, token)
+        return token

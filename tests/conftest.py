@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+
+@pytest.fixture
+def jp_server_config():
+    return {"ServerApp": {"jpserver_extensions": {"colab_local": True}}}
+
+
+@pytest.fixture
+def http_root(jp_serverapp, http_server_client, jp_http_port, jp_base_url):
+    """The in-process server's root URL, as Colab would reach it."""
+    return f"http://localhost:{jp_http_port}{jp_base_url}"
+
+
+@pytest.fixture
+def token(jp_serverapp):
+    return jp_serverapp.identity_provider.token

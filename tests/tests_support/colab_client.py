@@ -1,0 +1,200 @@
+"""A Colab-style client for both connection flows, used by the tests.
+
+It speaks what Colab's page speaks: the jupyter_http_over_ws protocol (JSON requests over
+``/http_over_websocket``, kernel channels over ``/http_over_websocket/proxied_ws/...``)
+and the direct flow (token-authenticated REST and kernel WebSocket from Colab's origin).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode, urlparse
+
+from tornado import httpclient, websocket
+
+COLAB_ORIGIN = "https://colab.research.google.com"
+PROTOCOL_MIN_VERSION = "0.0.7"
+TIMEOUT = 60
+
+
+@dataclass
+class TunnelResponse:
+    status: int
+    status_text: str
+    headers: dict[str, str]
+    body: bytes
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def auth_url(http_root: str, token: str) -> str:
+    """Colab's auth URL: the server root with the token, exactly as the user pastes it."""
+    return f"{http_root}?{urlencode({'token': token})}"
+
+
+def ws_root(http_root: str) -> str:
+    return "ws" + http_root[len("http") :]
+
+
+async def open_ws(url: str, origin: str | None = COLAB_ORIGIN, **headers: str) -> Any:
+    if origin is not None:
+        headers["Origin"] = origin
+    request = httpclient.HTTPRequest(url, headers=headers, connect_timeout=TIMEOUT, request_timeout=TIMEOUT)
+    return await websocket.websocket_connect(request)
+
+
+class Tunnel:
+    """An open ``/http_over_websocket`` connection; paths are relative to the server root."""
+
+    def __init__(self, ws: Any, http_root: str) -> None:
+        self.ws = ws
+        self.base_path = urlparse(http_root).path
+
+    async def request(self, method: str, path: str, body: Any = None) -> TunnelResponse:
+        return await tunnel_request(self.ws, method, self.base_path + path.lstrip("/"), body)
+
+    def send_raw(self, text: str) -> None:
+        self.ws.write_message(text)
+
+    async def read_response(self) -> TunnelResponse:
+        return await read_response(self.ws)
+
+    def close(self) -> None:
+        self.ws.close()
+
+
+async def open_tunnel(
+    http_root: str,
+    token: str,
+    *,
+    origin: str | None = COLAB_ORIGIN,
+    min_version: str = PROTOCOL_MIN_VERSION,
+    auth: str | None = None,
+) -> Tunnel:
+    """Open ``/http_over_websocket`` as Colab does; ``http_root`` ends with '/'."""
+    query = urlencode(
+        {"min_version": min_version, "jupyter_http_over_ws_auth_url": auth or auth_url(http_root, token)}
+    )
+    ws = await open_ws(f"{ws_root(http_root)}http_over_websocket?{query}", origin)
+    return Tunnel(ws, http_root)
+
+
+async def read_response(ws: Any) -> TunnelResponse:
+    """Read one streamed response: status and headers first, ``done: true`` last."""
+    messages: list[dict[str, Any]] = []
+    while True:
+        raw = await ws.read_message()
+        if raw is None:
+            raise ConnectionError(f"tunnel closed: {ws.close_code} {ws.close_reason}")
+        message = json.loads(raw)
+        messages.append(message)
+        if message.get("done"):
+            break
+    first = messages[0]
+    body = b"".join(base64.b64decode(m.get("data", "")) for m in messages)
+    return TunnelResponse(
+        status=first["status"],
+        status_text=first.get("statusText", ""),
+        headers=first.get("headers", {}),
+        body=body,
+        messages=messages,
+    )
+
+
+async def tunnel_request(ws: Any, method: str, path: str, body: Any = None) -> TunnelResponse:
+    message: dict[str, Any] = {"message_id": uuid.uuid4().hex, "method": method, "path": path}
+    if body is not None:
+        message["body"] = body if isinstance(body, str) else json.dumps(body)
+    ws.write_message(json.dumps(message))
+    response = await read_response(ws)
+    assert all(m.get("message_id") == message["message_id"] for m in response.messages)
+    return response
+
+
+async def open_proxied_kernel(http_root: str, token: str, kernel_id: str, session_id: str) -> Any:
+    query = urlencode(
+        {"session_id": session_id, "jupyter_http_over_ws_auth_url": auth_url(http_root, token)}
+    )
+    path = f"http_over_websocket/proxied_ws/api/kernels/{quote(kernel_id)}/channels"
+    return await open_ws(f"{ws_root(http_root)}{path}?{query}")
+
+
+async def open_direct_kernel(http_root: str, token: str, kernel_id: str, session_id: str) -> Any:
+    query = urlencode({"session_id": session_id, "token": token})
+    return await open_ws(f"{ws_root(http_root)}api/kernels/{quote(kernel_id)}/channels?{query}")
+
+
+def session_body(path: str) -> dict[str, Any]:
+    return {"path": path, "name": path, "type": "notebook", "kernel": {"name": "python3"}}
+
+
+async def execute(ws: Any, code: str, session_id: str) -> str:
+    """Run ``code`` on the kernel behind ``ws``; return its stdout once the kernel is idle."""
+    msg_id = uuid.uuid4().hex
+    ws.write_message(
+        json.dumps(
+            {
+                "header": {
+                    "msg_id": msg_id,
+                    "username": "colab",
+                    "session": session_id,
+                    "msg_type": "execute_request",
+                    "version": "5.3",
+                },
+                "parent_header": {},
+                "metadata": {},
+                "content": {"code": code, "silent": False, "store_history": False},
+                "channel": "shell",
+                "buffers": [],
+            }
+        )
+    )
+    stdout: list[str] = []
+    while True:
+        raw = await ws.read_message()
+        if raw is None:
+            raise ConnectionError(f"kernel channel closed: {ws.close_code} {ws.close_reason}")
+        message = json.loads(raw)
+        if message.get("parent_header", {}).get("msg_id") != msg_id:
+            continue
+        kind = message["msg_type"]
+        if kind == "stream" and message["content"]["name"] == "stdout":
+            stdout.append(message["content"]["text"])
+        elif kind == "error":
+            raise AssertionError(f"kernel error: {message['content']['evalue']}")
+        elif kind == "status" and message["content"]["execution_state"] == "idle":
+            return "".join(stdout)
+
+
+async def direct_fetch(
+    http_root: str,
+    path: str,
+    token: str | None,
+    *,
+    method: str = "GET",
+    origin: str | None = COLAB_ORIGIN,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+) -> httpclient.HTTPResponse:
+    """A request as Colab's page sends it in the direct flow (``?token=`` on the URL)."""
+    all_headers = dict(headers or {})
+    if origin is not None:
+        all_headers["Origin"] = origin
+    url = f"{http_root}{path}"
+    if token is not None:
+        url += ("&" if "?" in url else "?") + urlencode({"token": token})
+    request = httpclient.HTTPRequest(
+        url,
+        method=method,
+        headers=all_headers,
+        body=None if body is None else (body if isinstance(body, str) else json.dumps(body)),
+        allow_nonstandard_methods=True,
+        request_timeout=TIMEOUT,
+    )
+    return await httpclient.AsyncHTTPClient().fetch(request, raise_error=False)
