@@ -47,10 +47,12 @@ async def test_plain_requests_get_no_grant(http_root, token):
 
 
 @pytest.mark.parametrize("jp_argv", [["--ServerApp.allow_origin=*"]])
-async def test_wildcard_origin_gets_no_grant(http_root):
-    response = await preflight(http_root, COLAB_ORIGIN)
-    assert response.headers["Access-Control-Allow-Origin"] == "*"
-    assert RESPONSE_HEADER not in response.headers
+async def test_wildcard_origin_grants_colab_only(http_root):
+    colab = await preflight(http_root, COLAB_ORIGIN)
+    assert colab.headers[RESPONSE_HEADER] == "true"
+    other = await preflight(http_root, "https://evil.example")
+    assert other.headers["Access-Control-Allow-Origin"] == "https://evil.example"  # Jupyter's echo
+    assert RESPONSE_HEADER not in other.headers
 
 
 @pytest.mark.parametrize("jp_argv", [["--ColabLocal.private_network_access=False"]])
