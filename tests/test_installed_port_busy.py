@@ -1,0 +1,39 @@
+"""With Colab's port taken, a plain start stops with directions instead of moving."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from tests_support.server_process import JupyterProcess
+
+pytestmark = pytest.mark.installed
+
+
+@pytest.fixture
+def port_8888_taken():
+    holder = socket.socket()
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    holder.bind(("127.0.0.1", 8888))
+    holder.listen()
+    try:
+        yield
+    finally:
+        holder.close()
+
+
+@pytest.mark.usefixtures("port_8888_taken")
+def test_busy_8888_exits_nonzero_with_directions(tmp_path):
+    process = JupyterProcess(tmp_path, ["--no-browser", "--allow-root"]).start()
+    try:
+        returncode = process.wait_exit(timeout=60)
+    finally:
+        process.stop()
+    log = process.log
+    assert returncode != 0
+    assert "port 8888 is already in use" in log
+    assert "jupyter server list" in log
+    assert "jupyter server stop 8888" in log
+    assert "8889" not in log
+    assert "is running at" not in log

@@ -1,0 +1,147 @@
+"""A real ``jupyter notebook`` (or ``server``/``lab``) process from the installed package."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+JUPYTER = str(Path(sys.executable).with_name("jupyter"))
+READY_TIMEOUT = 90
+_STRIPPED_ENV = ("JUPYTER_TOKEN", "JUPYTER_TOKEN_FILE", "JUPYTER_PORT", "JUPYTER_PORT_RETRIES", "JUPYTER_CONFIG_PATH")
+
+
+def isolated_env(home: Path, **extra: str) -> dict[str, str]:
+    """An environment whose Jupyter user dirs live under ``home``; system config stays."""
+    env = {k: v for k, v in os.environ.items() if k not in _STRIPPED_ENV}
+    env.update(
+        HOME=str(home),
+        JUPYTER_CONFIG_DIR=str(home / "config"),
+        JUPYTER_DATA_DIR=str(home / "data"),
+        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+        IPYTHONDIR=str(home / "ipython"),
+        JUPYTER_PLATFORM_DIRS="0",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def wait_for(condition: Any, timeout: float, what: str, interval: float = 0.05) -> None:
+    """Poll ``condition`` until true; fail with ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+class JupyterProcess:
+    """One server process; its output goes to a log file the tests read."""
+
+    def __init__(self, home: Path, args: list[str], *, command: str = "notebook", env: dict[str, str] | None = None):
+        self.home = home
+        self.root = home / "root"
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.log_path = home / f"{command}-{time.monotonic_ns()}.log"
+        self.argv = [JUPYTER, command, *args]
+        self.env = env or isolated_env(home)
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> JupyterProcess:
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                self.argv,
+                cwd=self.root,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return self
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def runtime_info(self) -> dict[str, Any]:
+        assert self.proc is not None
+        path = Path(self.env["JUPYTER_RUNTIME_DIR"]) / f"jpserver-{self.proc.pid}.json"
+        return dict(json.loads(path.read_text()))
+
+    def _ready(self) -> bool:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log}")
+        if "colab-local: connect Google Colab" not in self.log:
+            return False
+        return port_accepts(int(self.runtime_info()["port"]))
+
+    def wait_ready(self) -> JupyterProcess:
+        wait_for(self._ready, READY_TIMEOUT, f"{' '.join(self.argv)} to listen")
+        return self
+
+    @property
+    def port(self) -> int:
+        return int(self.runtime_info()["port"])
+
+    @property
+    def token(self) -> str:
+        return str(self.runtime_info()["token"])
+
+    @property
+    def http_root(self) -> str:
+        info = self.runtime_info()
+        return f"http://localhost:{info['port']}{info['base_url']}"
+
+    def wait_exit(self, timeout: float) -> int:
+        assert self.proc is not None
+        return self.proc.wait(timeout=timeout)
+
+    def stop(self) -> None:
+        """Stop the server and its kernels; kill what does not stop in time."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        # Kernels run in the same session; make sure none outlives the test.
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def run_jupyter(home: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [JUPYTER, *args],
+        env=env or isolated_env(home),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
