@@ -11,14 +11,16 @@ from colab_local._version import __version__
 if _jupyter_server_version < (2, 16):  # pragma: no cover - guarded by install_requires
     msg = (
         "colab-local needs jupyter_server >= 2.16 (found "
-        f"{'.'.join(map(str, _jupyter_server_version))}); upgrade it: pip install -U jupyter_server"
+        f"{'.'.join(map(str, _jupyter_server_version))}); "
+        "upgrade it: pip install -U jupyter_server"
     )
     raise ImportError(msg)
 
-# Imported now, not at load time: if the old recipe also enables jupyter_http_over_ws as
-# an extension of its own, jupyter_server imports it after this package, and only the
-# compatibility import done here makes that import succeed.
-from colab_local import http_over_ws as _http_over_ws  # noqa: E402,F401
+# Importing extension imports the HTTP-over-WebSocket handlers now, not at load time: if
+# the old recipe also enables jupyter_http_over_ws as an extension of its own,
+# jupyter_server imports it after this package, and only the compatibility import done
+# here makes that import succeed.
+from colab_local import extension
 
 __all__ = ["__version__"]
 
@@ -28,18 +30,12 @@ def _jupyter_server_extension_points() -> list[dict[str, Any]]:
 
 
 def _link_jupyter_server_extension(serverapp: Any) -> None:
-    from colab_local.extension import link
-
-    link(serverapp)
+    extension.link(serverapp)
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
-    from colab_local.extension import load
-
-    load(serverapp)
+    extension.load(serverapp)
 
 
 async def _start_jupyter_server_extension(serverapp: Any) -> None:
-    from colab_local.extension import start
-
-    await start(serverapp)
+    await extension.start(serverapp)

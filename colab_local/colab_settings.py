@@ -126,7 +126,9 @@ def apply_colab_settings(serverapp: Any, options: ColabLocal) -> dict[str, Any]:
     """Apply Colab's settings where the user has not chosen; return what was applied."""
     log = serverapp.log
     if not options.apply_colab_settings:
-        log.info("colab_local | ColabLocal.apply_colab_settings=False: ServerApp left as configured.")
+        log.info(
+            "colab_local | ColabLocal.apply_colab_settings=False: ServerApp left as configured."
+        )
         return {}
     applied: dict[str, Any] = {}
     for setting in COLAB_SETTINGS:

@@ -40,6 +40,8 @@ def banner_lines(serverapp: Any) -> list[str]:
         f"       {url}",
     ]
     if not serverapp.identity_provider.token:
-        lines.append("     (no token is set: Colab cannot authenticate; see ColabLocal.persist_token)")
+        lines.append(
+            "     (no token is set: Colab cannot authenticate; see ColabLocal.persist_token)"
+        )
     lines.append("=" * 72)
     return lines

@@ -23,7 +23,7 @@ from colab_local.http_over_ws_compat import (
     server_certfile,
 )
 
-upstream = import_upstream_handlers()
+upstream: Any = import_upstream_handlers()
 
 POLICY_VIOLATION = 1008
 INTERNAL_ERROR = 1011

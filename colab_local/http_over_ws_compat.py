@@ -45,7 +45,7 @@ import sys
 import types
 from collections.abc import Iterator
 from http import cookies
-from typing import Any
+from typing import Any, cast
 
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
@@ -148,17 +148,18 @@ def import_upstream_handlers() -> types.ModuleType:
 
     Idempotent: a second call returns the module imported by the first.
     """
-    already = sys.modules.get("jupyter_http_over_ws.handlers")
+    already: types.ModuleType | None = sys.modules.get("jupyter_http_over_ws.handlers")
     if already is not None:
         return already
     # A failed earlier import (e.g. jupyter_server tried the old recipe's extension
     # first) can leave a half-initialised package behind; start clean.
     sys.modules.pop("jupyter_http_over_ws", None)
+    # Imported here, inside the stand-ins, on purpose: a top-level import is defect 1.
     with _temporary_modules(_stand_in_modules()):
-        import jupyter_http_over_ws
-        from jupyter_http_over_ws import handlers
+        import jupyter_http_over_ws  # noqa: PLC0415
+        from jupyter_http_over_ws import handlers  # noqa: PLC0415
     silence_standalone_extension(jupyter_http_over_ws)
-    return handlers
+    return cast("types.ModuleType", handlers)
 
 
 def _standalone_extension_points() -> list[dict[str, str]]:

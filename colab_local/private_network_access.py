@@ -36,6 +36,9 @@ class PrivateNetworkAccessTransform(OutputTransform):
         chunk: bytes,
         finishing: bool,
     ) -> tuple[int, httputil.HTTPHeaders, bytes]:
-        if self._is_colab_pna_preflight and headers.get("Access-Control-Allow-Origin") == COLAB_ORIGIN:
+        if (
+            self._is_colab_pna_preflight
+            and headers.get("Access-Control-Allow-Origin") == COLAB_ORIGIN
+        ):
             headers[RESPONSE_HEADER] = "true"
         return status_code, headers, chunk

@@ -48,7 +48,9 @@ def _ensure_private_dir(directory: Path, log: logging.Logger) -> None:
     if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
         raise TokenFileError(f"{directory} is not a directory (a symlink?); remove it")
     if info.st_uid != os.getuid():
-        raise TokenFileError(f"{directory} belongs to another user; remove it or set ColabLocal.token_file")
+        raise TokenFileError(
+            f"{directory} belongs to another user; remove it or set ColabLocal.token_file"
+        )
     if stat.S_IMODE(info.st_mode) & 0o077:
         log.warning("colab_local | %s was readable by others; making it private (0700).", directory)
         os.chmod(directory, _DIR_MODE)

@@ -9,10 +9,10 @@ import textwrap
 import uuid
 
 import pytest
+from tests_support import colab_client as colab
 from tornado.httpclient import HTTPClientError
 
 from colab_local.http_over_ws import PROTOCOL_VERSION, close_reason, without_query_param
-from tests_support import colab_client as colab
 
 pytestmark = pytest.mark.usefixtures("jp_serverapp")
 
@@ -23,12 +23,18 @@ async def test_endpoints_are_registered(jp_serverapp, jp_base_url):
         for host_rule in jp_serverapp.web_app.default_router.rules
         for rule in getattr(host_rule.target, "rules", [])
     }
-    for path in ("http_over_websocket", "http_over_websocket/diagnose", "http_over_websocket/proxied_ws/.+"):
+    for path in (
+        "http_over_websocket",
+        "http_over_websocket/diagnose",
+        "http_over_websocket/proxied_ws/.+",
+    ):
         assert f"{jp_base_url}{path}$" in paths
 
 
 async def test_diagnose_answers_with_protocol_version(http_root):
-    ws = await colab.open_ws(f"{colab.ws_root(http_root)}http_over_websocket/diagnose?min_version=0.0.7")
+    ws = await colab.open_ws(
+        f"{colab.ws_root(http_root)}http_over_websocket/diagnose?min_version=0.0.7"
+    )
     ws.write_message("probe-1")
     answer = json.loads(await ws.read_message())
     ws.close()
@@ -50,7 +56,9 @@ async def test_legacy_flow_runs_code_on_a_kernel(http_root, token):
     created = await tunnel.request("POST", "/api/sessions", colab.session_body("legacy.ipynb"))
     assert created.status == 201, created.body
     session = created.json()
-    kernel = await colab.open_proxied_kernel(http_root, token, session["kernel"]["id"], uuid.uuid4().hex)
+    kernel = await colab.open_proxied_kernel(
+        http_root, token, session["kernel"]["id"], uuid.uuid4().hex
+    )
     assert await colab.execute(kernel, "print(6 * 7)", uuid.uuid4().hex) == "42\n"
     kernel.close()
 
@@ -79,7 +87,9 @@ async def test_wrong_token_in_auth_url_gets_403(http_root):
     assert response.status == 403
 
 
-async def test_malformed_json_and_missing_path_get_400_and_connection_keeps_working(http_root, token):
+async def test_malformed_json_and_missing_path_get_400_and_connection_keeps_working(
+    http_root, token
+):
     tunnel = await colab.open_tunnel(http_root, token)
     tunnel.send_raw("{not json")
     bad_json = await tunnel.read_response()
@@ -122,13 +132,17 @@ async def test_auth_url_on_another_server_is_refused(http_root, token, jp_http_p
 
 async def test_refused_auth_url_closes_the_proxied_socket_with_a_reason(http_root, token):
     query = "session_id=s&jupyter_http_over_ws_auth_url=http%3A%2F%2Fevil.example%2F%3Ftoken%3Dx"
-    ws = await colab.open_ws(f"{colab.ws_root(http_root)}http_over_websocket/proxied_ws/api/kernels/k/channels?{query}")
+    ws = await colab.open_ws(
+        f"{colab.ws_root(http_root)}http_over_websocket/proxied_ws/api/kernels/k/channels?{query}"
+    )
     assert await ws.read_message() is None
     assert ws.close_code == 1008
     assert "must be this server's own URL" in ws.close_reason
 
 
-@pytest.mark.parametrize(("min_version", "reason"), [("9.9.9", "Requested version"), ("garbage", "Invalid")])
+@pytest.mark.parametrize(
+    ("min_version", "reason"), [("9.9.9", "Requested version"), ("garbage", "Invalid")]
+)
 async def test_unservable_min_version_closes_with_reason(http_root, token, min_version, reason):
     tunnel = await colab.open_tunnel(http_root, token, min_version=min_version)
     assert await tunnel.ws.read_message() is None
@@ -147,7 +161,10 @@ async def test_tunnel_upgrade_needs_no_login_when_unauthenticated_access_is_off(
 
 def test_proxied_uri_drops_only_the_auth_url():
     uri = "/api/kernels/k/channels?session_id=s&jupyter_http_over_ws_auth_url=http%3A%2F%2Fx&a=b"
-    assert without_query_param(uri, "jupyter_http_over_ws_auth_url") == "/api/kernels/k/channels?session_id=s&a=b"
+    assert (
+        without_query_param(uri, "jupyter_http_over_ws_auth_url")
+        == "/api/kernels/k/channels?session_id=s&a=b"
+    )
     assert without_query_param("/p", "x") == "/p"
 
 
@@ -175,13 +192,16 @@ def test_upstream_imports_without_distutils_and_leaves_notebook_intact():
 
         assert tunnel.upstream.__name__ == "jupyter_http_over_ws.handlers"
         assert sys.modules["notebook"] is notebook
-        leftovers = [n for n in ("notebook.base", "notebook.utils", "distutils") if n in sys.modules]
+        stand_ins = ("notebook.base", "notebook.utils", "distutils")
+        leftovers = [n for n in stand_ins if n in sys.modules]
         assert not leftovers, leftovers
         assert not hasattr(notebook, "base")
         from notebook.app import JupyterNotebookApp  # Notebook 7 still works
         print("ok", tunnel.PROTOCOL_VERSION)
         """
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok 0.0.7"

@@ -17,11 +17,11 @@ import uuid
 from pathlib import Path
 
 import pytest
+from tests_support import colab_client as colab
+from tests_support.server_process import JupyterProcess, free_port, isolated_env, run_jupyter
 from tornado.httpclient import HTTPClientError
 
 import colab_local
-from tests_support import colab_client as colab
-from tests_support.server_process import JupyterProcess, free_port, isolated_env, run_jupyter
 
 pytestmark = pytest.mark.installed
 
@@ -43,7 +43,8 @@ def server(tmp_path_factory):
 def test_package_is_installed_not_imported_from_the_checkout():
     site_packages = Path(sysconfig.get_paths()["purelib"]).resolve()
     assert Path(colab_local.__file__).resolve().is_relative_to(site_packages), (
-        "install colab-local from a wheel (pip install .), not editable: auto-enable needs its data files"
+        "install colab-local from a wheel (pip install .), not editable: "
+        "auto-enable needs its data files"
     )
 
 
@@ -57,13 +58,24 @@ def test_installing_enables_the_extension(tmp_path):
 
 def test_shipped_config_is_recorded_so_uninstall_removes_it():
     shown = subprocess.run(
-        [sys.executable, "-m", "pip", "show", "--files", "colab-local"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "pip", "show", "--files", "colab-local"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     files = [line.strip() for line in shown.stdout.splitlines()]
     assert any(f.endswith("etc/jupyter/jupyter_server_config.d/colab_local.json") for f in files)
-    location = Path(next(line.split(":", 1)[1].strip() for line in shown.stdout.splitlines() if line.startswith("Location:")))
+    location = Path(
+        next(
+            line.split(":", 1)[1].strip()
+            for line in shown.stdout.splitlines()
+            if line.startswith("Location:")
+        )
+    )
     config = next(location / f for f in files if f.endswith("colab_local.json"))
-    assert json.loads(config.read_text()) == {"ServerApp": {"jpserver_extensions": {"colab_local": True}}}
+    assert json.loads(config.read_text()) == {
+        "ServerApp": {"jpserver_extensions": {"colab_local": True}}
+    }
 
 
 def test_plain_start_listens_on_8888_on_localhost_only(server):
@@ -87,12 +99,18 @@ async def test_legacy_flow_against_real_server(server):
         assert specs.status == 200
         assert "python3" in specs.json()["kernelspecs"]
 
-        created = await tunnel.request("POST", "/api/sessions", colab.session_body("legacy-real.ipynb"))
+        created = await tunnel.request(
+            "POST", "/api/sessions", colab.session_body("legacy-real.ipynb")
+        )
         assert created.status == 201, created.body
         session = created.json()
-        kernel = await colab.open_proxied_kernel(root, token, session["kernel"]["id"], uuid.uuid4().hex)
+        kernel = await colab.open_proxied_kernel(
+            root, token, session["kernel"]["id"], uuid.uuid4().hex
+        )
         try:
-            out = await colab.execute(kernel, "import os; print(sum(range(10)), os.getpid() > 0)", uuid.uuid4().hex)
+            out = await colab.execute(
+                kernel, "import os; print(sum(range(10)), os.getpid() > 0)", uuid.uuid4().hex
+            )
         finally:
             kernel.close()
         assert out == "45 True\n"
@@ -133,10 +151,15 @@ async def test_direct_flow_as_a_browser_on_colab_does_it(server):
     session = json.loads(created.body)
     kernel = await colab.open_direct_kernel(root, token, session["kernel"]["id"], uuid.uuid4().hex)
     try:
-        assert await colab.execute(kernel, "print('direct', 2 ** 10)", uuid.uuid4().hex) == "direct 1024\n"
+        assert (
+            await colab.execute(kernel, "print('direct', 2 ** 10)", uuid.uuid4().hex)
+            == "direct 1024\n"
+        )
     finally:
         kernel.close()
-    deleted = await colab.direct_fetch(root, f"api/sessions/{session['id']}", token, method="DELETE")
+    deleted = await colab.direct_fetch(
+        root, f"api/sessions/{session['id']}", token, method="DELETE"
+    )
     assert deleted.code == 204
 
 
@@ -149,7 +172,9 @@ async def test_direct_flow_needs_the_token(server):
 
 
 async def test_diagnose_answers_with_protocol_version(server):
-    ws = await colab.open_ws(f"{colab.ws_root(server.http_root)}http_over_websocket/diagnose?min_version=0.0.7")
+    ws = await colab.open_ws(
+        f"{colab.ws_root(server.http_root)}http_over_websocket/diagnose?min_version=0.0.7"
+    )
     ws.write_message("hello")
     answer = json.loads(await ws.read_message())
     ws.close()
@@ -199,7 +224,9 @@ def test_token_is_persisted_privately_and_logged_only_in_the_url(server):
 
 @pytest.mark.parametrize("command", ["server", "lab"])
 async def test_jupyter_server_and_lab_behave_the_same(tmp_path, command):
-    process = JupyterProcess(tmp_path, ["--no-browser", "--allow-root", f"--port={free_port()}"], command=command)
+    process = JupyterProcess(
+        tmp_path, ["--no-browser", "--allow-root", f"--port={free_port()}"], command=command
+    )
     process.start()
     try:
         process.wait_ready()
@@ -226,7 +253,9 @@ async def test_old_recipe_extension_enabled_too_starts_clean(tmp_path):
         json.dumps({"NotebookApp": {"nbserver_extensions": {"jupyter_http_over_ws": True}}})
     )
     process = JupyterProcess(
-        tmp_path, ["--no-browser", "--allow-root", f"--port={free_port()}"], env=isolated_env(tmp_path)
+        tmp_path,
+        ["--no-browser", "--allow-root", f"--port={free_port()}"],
+        env=isolated_env(tmp_path),
     )
     process.start()
     try:

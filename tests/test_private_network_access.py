@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from tests_support.colab_client import COLAB_ORIGIN, direct_fetch
 
 from colab_local.private_network_access import RESPONSE_HEADER
-from tests_support.colab_client import COLAB_ORIGIN, direct_fetch
 
 PREFLIGHT = {
     "Access-Control-Request-Method": "GET",
@@ -16,7 +16,12 @@ PREFLIGHT = {
 
 async def preflight(http_root, origin, **extra):
     return await direct_fetch(
-        http_root, "api/sessions", None, method="OPTIONS", origin=origin, headers={**PREFLIGHT, **extra}
+        http_root,
+        "api/sessions",
+        None,
+        method="OPTIONS",
+        origin=origin,
+        headers={**PREFLIGHT, **extra},
     )
 
 
@@ -28,7 +33,9 @@ async def test_colab_preflight_is_granted_private_network_access(http_root):
     assert response.headers[RESPONSE_HEADER] == "true"
 
 
-@pytest.mark.parametrize("origin", ["https://evil.example", "https://colab.research.google.com.evil.example", None])
+@pytest.mark.parametrize(
+    "origin", ["https://evil.example", "https://colab.research.google.com.evil.example", None]
+)
 async def test_other_origins_get_no_private_network_access(http_root, origin):
     response = await preflight(http_root, origin)
     assert RESPONSE_HEADER not in response.headers
@@ -36,12 +43,16 @@ async def test_other_origins_get_no_private_network_access(http_root, origin):
 
 async def test_preflight_without_the_pna_request_gets_no_grant(http_root):
     headers = {k: v for k, v in PREFLIGHT.items() if "Private" not in k}
-    response = await direct_fetch(http_root, "api/sessions", None, method="OPTIONS", headers=headers)
+    response = await direct_fetch(
+        http_root, "api/sessions", None, method="OPTIONS", headers=headers
+    )
     assert RESPONSE_HEADER not in response.headers
 
 
 async def test_plain_requests_get_no_grant(http_root, token):
-    response = await direct_fetch(http_root, "api/sessions", token, headers={"Access-Control-Request-Private-Network": "true"})
+    response = await direct_fetch(
+        http_root, "api/sessions", token, headers={"Access-Control-Request-Private-Network": "true"}
+    )
     assert response.code == 200
     assert RESPONSE_HEADER not in response.headers
 

@@ -45,7 +45,9 @@ def ws_root(http_root: str) -> str:
 async def open_ws(url: str, origin: str | None = COLAB_ORIGIN, **headers: str) -> Any:
     if origin is not None:
         headers["Origin"] = origin
-    request = httpclient.HTTPRequest(url, headers=headers, connect_timeout=TIMEOUT, request_timeout=TIMEOUT)
+    request = httpclient.HTTPRequest(
+        url, headers=headers, connect_timeout=TIMEOUT, request_timeout=TIMEOUT
+    )
     return await websocket.websocket_connect(request)
 
 
@@ -79,7 +81,10 @@ async def open_tunnel(
 ) -> Tunnel:
     """Open ``/http_over_websocket`` as Colab does; ``http_root`` ends with '/'."""
     query = urlencode(
-        {"min_version": min_version, "jupyter_http_over_ws_auth_url": auth or auth_url(http_root, token)}
+        {
+            "min_version": min_version,
+            "jupyter_http_over_ws_auth_url": auth or auth_url(http_root, token),
+        }
     )
     ws = await open_ws(f"{ws_root(http_root)}http_over_websocket?{query}", origin)
     return Tunnel(ws, http_root)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -14,7 +15,13 @@ from typing import Any
 
 JUPYTER = str(Path(sys.executable).with_name("jupyter"))
 READY_TIMEOUT = 90
-_STRIPPED_ENV = ("JUPYTER_TOKEN", "JUPYTER_TOKEN_FILE", "JUPYTER_PORT", "JUPYTER_PORT_RETRIES", "JUPYTER_CONFIG_PATH")
+_STRIPPED_ENV = (
+    "JUPYTER_TOKEN",
+    "JUPYTER_TOKEN_FILE",
+    "JUPYTER_PORT",
+    "JUPYTER_PORT_RETRIES",
+    "JUPYTER_CONFIG_PATH",
+)
 
 
 def isolated_env(home: Path, **extra: str) -> dict[str, str]:
@@ -59,7 +66,14 @@ def wait_for(condition: Any, timeout: float, what: str, interval: float = 0.05) 
 class JupyterProcess:
     """One server process; its output goes to a log file the tests read."""
 
-    def __init__(self, home: Path, args: list[str], *, command: str = "notebook", env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        home: Path,
+        args: list[str],
+        *,
+        command: str = "notebook",
+        env: dict[str, str] | None = None,
+    ):
         self.home = home
         self.root = home / "root"
         self.root.mkdir(parents=True, exist_ok=True)
@@ -130,15 +144,16 @@ class JupyterProcess:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
         # Kernels run in the same session; make sure none outlives the test.
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
-def run_jupyter(home: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_jupyter(
+    home: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [JUPYTER, *args],
+        check=False,
         env=env or isolated_env(home),
         capture_output=True,
         text=True,
