@@ -82,30 +82,20 @@ def _write_atomically(path: Path, token: str) -> None:
         raise
 
 
-def _read_existing(path: Path, log: logging.Logger) -> str | None:
-    """The stored token, or None (with a warning saying why) when it cannot be used."""
+def _read_existing(path: Path, log: logging.Logger) -> tuple[str | None, str]:  # noqa: PLR0911
+    """The stored token, or None and why it cannot be used ("" when there is no file)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except FileNotFoundError:
-        return None
+        return None, ""
     except OSError as e:
-        reason = "it is a symlink" if os.path.islink(path) else f"it cannot be read ({e.strerror})"
-        log.warning(
-            "colab_local | ignoring token file %s: %s. A new token is written there, so the "
-            "Colab URL changes.",
-            path,
-            reason,
-        )
-        return None
+        if os.path.islink(path):
+            return None, "it is a symlink"
+        return None, f"it cannot be read ({e.strerror})"
     with os.fdopen(fd) as f:
         info = os.fstat(f.fileno())
         if info.st_uid != os.getuid():
-            log.warning(
-                "colab_local | ignoring token file %s: it belongs to another user, who could "
-                "know the token. A new token is written there, so the Colab URL changes.",
-                path,
-            )
-            return None
+            return None, "it belongs to another user, who could know the token"
         if stat.S_IMODE(info.st_mode) & 0o077:
             log.warning(
                 "colab_local | token file %s was readable by others; making it private (0600).",
@@ -114,26 +104,29 @@ def _read_existing(path: Path, log: logging.Logger) -> str | None:
             os.fchmod(f.fileno(), _FILE_MODE)
         try:
             token = f.read().strip()
-        except (OSError, UnicodeDecodeError) as e:
-            token = ""
-            log.debug("colab_local | token file unreadable: %s", e)
-    if is_valid_token(token):
-        return token
-    log.warning(
-        "colab_local | token file %s is %s; writing a new token, so the Colab URL changes.",
-        path,
-        "empty" if not token else "malformed",
-    )
-    return None
+        except (OSError, UnicodeDecodeError):
+            return None, "it is not text"
+    if not token:
+        return None, "it is empty"
+    if not is_valid_token(token):
+        return None, "it is malformed"
+    return token, ""
 
 
 def load_or_create(path: Path, log: logging.Logger) -> tuple[str, bool]:
     """The persisted token, created on first use; and whether it was created just now."""
     _ensure_private_dir(path.parent, log)
     with _locked(path.parent):
-        token = _read_existing(path, log)
+        token, problem = _read_existing(path, log)
         if token is not None:
             return token, False
+        if problem:
+            log.warning(
+                "colab_local | cannot use token file %s: %s. Writing a new token there, so the "
+                "Colab URL changes.",
+                path,
+                problem,
+            )
         token = new_token()
         _write_atomically(path, token)
         return token, True
@@ -146,11 +139,11 @@ def read(path: Path, log: logging.Logger) -> str:
             f"no token yet at {path}: start the server once (jupyter notebook) or run "
             "`jupyter colab token --rotate`"
         )
-    token = _read_existing(path, log)
+    token, problem = _read_existing(path, log)
     if token is None:
         raise TokenFileError(
-            f"the token file {path} cannot be used (empty, malformed, unreadable, a symlink, "
-            "or another user's); `jupyter colab token --rotate` writes a new one"
+            f"the token file {path} cannot be used: {problem}; "
+            "`jupyter colab token --rotate` writes a new one"
         )
     return token
 

@@ -9,10 +9,10 @@ import textwrap
 import uuid
 
 import pytest
-from tests_support import colab_client as colab
 from tornado.httpclient import HTTPClientError
 
 from colab_local.http_over_ws import PROTOCOL_VERSION, close_reason, without_query_param
+from tests_support import colab_client as colab
 
 pytestmark = pytest.mark.usefixtures("jp_serverapp")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 
 import pytest
+
 from tests_support.server_process import JupyterProcess
 
 pytestmark = pytest.mark.installed

@@ -17,11 +17,11 @@ import uuid
 from pathlib import Path
 
 import pytest
-from tests_support import colab_client as colab
-from tests_support.server_process import JupyterProcess, free_port, isolated_env, run_jupyter
 from tornado.httpclient import HTTPClientError
 
 import colab_local
+from tests_support import colab_client as colab
+from tests_support.server_process import JupyterProcess, free_port, isolated_env, run_jupyter
 
 pytestmark = pytest.mark.installed
 
@@ -82,7 +82,7 @@ def test_plain_start_listens_on_8888_on_localhost_only(server):
     assert server.port == COLAB_PORT
     assert f"http://localhost:{COLAB_PORT}/?token={server.token}" in server.log
     assert "ssh -N -L 8888:localhost:8888" in server.log
-    assert server.runtime_info()["hostname"] == "localhost"
+    assert server.info["hostname"] == "localhost"
 
 
 async def test_notebook_7_still_serves_its_ui(server):

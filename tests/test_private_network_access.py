@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from tests_support.colab_client import COLAB_ORIGIN, direct_fetch
 
 from colab_local.private_network_access import RESPONSE_HEADER
+from tests_support.colab_client import COLAB_ORIGIN, direct_fetch
 
 PREFLIGHT = {
     "Access-Control-Request-Method": "GET",

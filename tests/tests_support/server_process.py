@@ -81,6 +81,7 @@ class JupyterProcess:
         self.argv = [JUPYTER, command, *args]
         self.env = env or isolated_env(home)
         self.proc: subprocess.Popen[bytes] | None = None
+        self.info: dict[str, Any] = {}
 
     def start(self) -> JupyterProcess:
         with open(self.log_path, "wb") as log:
@@ -114,20 +115,20 @@ class JupyterProcess:
 
     def wait_ready(self) -> JupyterProcess:
         wait_for(self._ready, READY_TIMEOUT, f"{' '.join(self.argv)} to listen")
+        self.info = self.runtime_info()
         return self
 
     @property
     def port(self) -> int:
-        return int(self.runtime_info()["port"])
+        return int(self.info["port"])
 
     @property
     def token(self) -> str:
-        return str(self.runtime_info()["token"])
+        return str(self.info["token"])
 
     @property
     def http_root(self) -> str:
-        info = self.runtime_info()
-        return f"http://localhost:{info['port']}{info['base_url']}"
+        return f"http://localhost:{self.info['port']}{self.info['base_url']}"
 
     def wait_exit(self, timeout: float) -> int:
         assert self.proc is not None

@@ -1,0 +1,160 @@
+"""``jupyter colab``: the URL to paste into Colab, and the persisted token.
+
+Built like other Jupyter subcommands (jupyter_core's JupyterApp, traitlets settings), so
+``jupyter colab --help-all`` documents colab-local's own ``ColabLocal`` settings too.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Any, NoReturn
+
+from jupyter_core.application import JupyterApp
+from jupyter_core.paths import jupyter_runtime_dir
+from jupyter_server.serverapp import ServerApp, list_running_servers
+from traitlets import Bool
+
+from colab_local._version import __version__
+from colab_local.colab_settings import COLAB_PORT, ColabLocal, user_value
+from colab_local.connection_info import colab_url, tunnel_command
+from colab_local.server_token import token_path
+from colab_local.token_store import TokenFileError, read, rotate
+
+
+class _ColabSubcommand(JupyterApp):
+    """Shared: reading the server's configuration the way ``jupyter notebook`` does."""
+
+    version = __version__
+    classes = [ColabLocal]
+
+    def server_config(self) -> ServerApp:
+        """A ServerApp with the user's config files and environment applied, not started."""
+        server = ServerApp(log=self.log)
+        server.load_config_file()
+        server.update_config(self.config)
+        return server
+
+    def options(self, server: ServerApp) -> ColabLocal:
+        return ColabLocal(config=server.config)
+
+    def fail(self, message: str) -> NoReturn:
+        print(f"jupyter colab: {message}", file=sys.stderr)
+        self.exit(1)
+        raise SystemExit(1)  # for type checkers: exit() does not return
+
+
+def running_colab_server(port: int) -> dict[str, Any] | None:
+    """The running server's runtime info: the one on ``port``, else the newest."""
+    servers: list[dict[str, Any]] = list(list_running_servers(jupyter_runtime_dir()))
+    if not servers:
+        return None
+    on_port = [s for s in servers if s.get("port") == port]
+    candidates = on_port or servers
+    newest: dict[str, Any] = max(candidates, key=lambda s: s.get("pid", 0))
+    return newest
+
+
+class ColabUrlApp(_ColabSubcommand):
+    name = "jupyter-colab-url"
+    description = (
+        "Print the URL to paste into Colab (Connect > Connect to a local runtime): from the "
+        "running server when there is one, else from the persisted token and configured port."
+    )
+    json = Bool(False, config=True, help="Print JSON for scripts.")
+    flags = {"json": ({"ColabUrlApp": {"json": True}}, "Print JSON for scripts.")}
+
+    def start(self) -> None:
+        server = self.server_config()
+        options = self.options(server)
+        explicit_port, port = user_value(server, "port")
+        if not explicit_port and options.apply_colab_settings:
+            port = COLAB_PORT
+        running = running_colab_server(port)
+        if running is not None:
+            port, base_url, token = running["port"], running["base_url"], running.get("token", "")
+            source = f"running server (pid {running['pid']})"
+        else:
+            path = token_path(options)
+            try:
+                token = read(path, self.log)
+            except TokenFileError as e:
+                self.fail(str(e))
+            base_url, source = server.base_url, f"persisted token in {path} (no server running)"
+        url = colab_url(port, base_url, token)
+        if self.json:
+            print(
+                json.dumps(
+                    {
+                        "url": url,
+                        "port": port,
+                        "base_url": base_url,
+                        "source": source,
+                        "running": running is not None,
+                        "tunnel_command": tunnel_command(port),
+                    },
+                    indent=2,
+                )
+            )
+            return
+        print(url)
+        print(f"# from the {source}; on your laptop first: {tunnel_command(port)}", file=sys.stderr)
+
+
+class ColabTokenApp(_ColabSubcommand):
+    name = "jupyter-colab-token"
+    description = "Say where the persisted token lives; --rotate writes a new one."
+    rotate = Bool(False, config=True, help="Write a new token (the Colab URL changes).")
+    flags = {"rotate": ({"ColabTokenApp": {"rotate": True}}, "Write a new token.")}
+
+    def start(self) -> None:
+        server = self.server_config()
+        path = token_path(self.options(server))
+        if self.rotate:
+            try:
+                rotate(path, self.log)
+            except (TokenFileError, OSError) as e:
+                self.fail(f"cannot write a new token to {path}: {e}")
+            print(f"Wrote a new token to {path}.")
+            if list(list_running_servers(jupyter_runtime_dir())):
+                print(
+                    "A running server keeps its old token until it restarts; then paste the "
+                    "new URL (jupyter colab url) into Colab."
+                )
+            return
+        try:
+            read(path, self.log)
+        except TokenFileError as e:
+            self.fail(str(e))
+        print(f"The token is in {path} (private: mode 0600). Print the URL: jupyter colab url")
+
+
+class ColabApp(JupyterApp):
+    name = "jupyter-colab"
+    version = __version__
+    description = "Connect Google Colab to this machine's Jupyter server (colab-local)."
+    classes = [ColabLocal]
+    subcommands = {
+        "url": (ColabUrlApp, ColabUrlApp.description),
+        "token": (ColabTokenApp, ColabTokenApp.description),
+    }
+
+    def start(self) -> None:
+        if self.subapp is None:
+            self.print_help()
+            self.fail_without_subcommand()
+        super().start()
+
+    def fail_without_subcommand(self) -> None:
+        print(f"jupyter colab: choose a subcommand: {', '.join(self.subcommands)}", file=sys.stderr)
+        self.exit(1)
+
+
+def main() -> None:
+    logging.captureWarnings(True)
+    ColabApp.launch_instance()
+
+
+if __name__ == "__main__":
+    main()
