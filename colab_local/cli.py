@@ -9,11 +9,15 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from http import HTTPStatus
 from typing import Any, NoReturn
+from urllib.error import HTTPError, URLError
+from urllib.request import Request, urlopen
 
 from jupyter_core.application import JupyterApp
 from jupyter_core.paths import jupyter_runtime_dir
 from jupyter_server.serverapp import ServerApp, list_running_servers
+from jupyter_server.utils import url_path_join
 from traitlets import Bool
 
 from colab_local._version import __version__
@@ -21,6 +25,8 @@ from colab_local.colab_settings import COLAB_PORT, ColabLocal, user_value
 from colab_local.connection_info import colab_url, tunnel_command
 from colab_local.server_token import token_path
 from colab_local.token_store import TokenFileError, read, rotate
+
+DOCTOR_TIMEOUT = 10
 
 
 class _ColabSubcommand(JupyterApp):
@@ -39,10 +45,10 @@ class _ColabSubcommand(JupyterApp):
     def options(self, server: ServerApp) -> ColabLocal:
         return ColabLocal(config=server.config)
 
-    def fail(self, message: str) -> NoReturn:
+    def fail(self, message: str, status: int = 1) -> NoReturn:
         print(f"jupyter colab: {message}", file=sys.stderr)
-        self.exit(1)
-        raise SystemExit(1)  # for type checkers: exit() does not return
+        self.exit(status)
+        raise SystemExit(status)  # for type checkers: exit() does not return
 
 
 def running_colab_server(port: int) -> dict[str, Any] | None:
@@ -130,6 +136,54 @@ class ColabTokenApp(_ColabSubcommand):
         print(f"The token is in {path} (private: mode 0600). Print the URL: jupyter colab url")
 
 
+class ColabDoctorApp(_ColabSubcommand):
+    name = "jupyter-colab-doctor"
+    description = (
+        "Check the running server the way /colab/connect does and print each check with its "
+        "fix. Exit status: 0 healthy, 1 not healthy, 2 no server reachable."
+    )
+
+    def start(self) -> None:
+        server = self.server_config()
+        explicit_port, port = user_value(server, "port")
+        if not explicit_port and self.options(server).apply_colab_settings:
+            port = COLAB_PORT
+        running = running_colab_server(port)
+        if running is None:
+            self.fail("no Jupyter server is running for this user; start one: jupyter notebook", 2)
+        report = self.fetch_report(running)
+        for check in report["checks"]:
+            mark = "i" if check["informational"] else ("ok" if check["ok"] else "FAIL")
+            print(f"[{mark:>4}] {check['name']}: {check['detail']}")
+            if not check["ok"] and check["fix"]:
+                print(f"       fix: {check['fix']}")
+        print()
+        print(f"URL to paste into Colab: {report['url']}")
+        print(f"On your laptop first:    {report['tunnel_command']}")
+        if not report["healthy"]:
+            print("Not healthy: Colab cannot connect until the checks marked FAIL are fixed.")
+            self.exit(1)
+
+    def fetch_report(self, running: dict[str, Any]) -> dict[str, Any]:
+        url = url_path_join(running["url"], "colab/connect") + "?format=json"
+        token = running.get("token", "")
+        request = Request(url, headers={"Authorization": f"token {token}"})  # noqa: S310
+        try:
+            # Only the URL of this user's own running server, from its runtime file.
+            with urlopen(request, timeout=DOCTOR_TIMEOUT) as response:  # noqa: S310
+                report: dict[str, Any] = json.load(response)
+        except HTTPError as e:
+            if e.code == HTTPStatus.NOT_FOUND:
+                self.fail(
+                    f"the server at {running['url']} (pid {running['pid']}) does not have "
+                    "colab-local loaded: check `jupyter server extension list`, then restart it"
+                )
+            self.fail(f"the server at {running['url']} answered {e.code} {e.reason}", 2)
+        except (URLError, OSError, ValueError) as e:
+            self.fail(f"cannot reach the server at {running['url']}: {e}", 2)
+        return report
+
+
 class ColabApp(JupyterApp):
     name = "jupyter-colab"
     version = __version__
@@ -138,6 +192,7 @@ class ColabApp(JupyterApp):
     subcommands = {
         "url": (ColabUrlApp, ColabUrlApp.description),
         "token": (ColabTokenApp, ColabTokenApp.description),
+        "doctor": (ColabDoctorApp, ColabDoctorApp.description),
     }
 
     def start(self) -> None:

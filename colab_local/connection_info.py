@@ -43,5 +43,9 @@ def banner_lines(serverapp: Any) -> list[str]:
         lines.append(
             "     (no token is set: Colab cannot authenticate; see ColabLocal.persist_token)"
         )
-    lines.append("=" * 72)
+    lines += [
+        "  The URL and the server's health, any time: "
+        f"{url_path_join(url.split('?')[0], 'colab/connect')} or `jupyter colab url`",
+        "=" * 72,
+    ]
     return lines

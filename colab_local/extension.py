@@ -9,8 +9,9 @@ Start phase (listening): print where to connect.
 from __future__ import annotations
 
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from colab_local import http_over_ws
+from colab_local import connect_handler, http_over_ws
 from colab_local.colab_settings import (
     ColabLocal,
     apply_colab_settings,
@@ -20,20 +21,32 @@ from colab_local.connection_info import banner_lines
 from colab_local.port_guard import explain_busy_port
 from colab_local.private_network_access import PrivateNetworkAccessTransform
 from colab_local.server_token import apply_persisted_token
+from colab_local.state import SETTINGS_KEY, ColabState
+
+_linked: WeakKeyDictionary[Any, ColabState] = WeakKeyDictionary()
 
 
 def link(serverapp: Any) -> None:
     options = ColabLocal(parent=serverapp)
     apply_colab_settings(serverapp, options)
-    apply_persisted_token(serverapp, options)
+    _linked[serverapp] = ColabState(options, apply_persisted_token(serverapp, options))
 
 
 def load(serverapp: Any) -> None:
-    options = ColabLocal(parent=serverapp)
+    state = _linked.pop(serverapp, None) or ColabState(ColabLocal(parent=serverapp))
+    final_token = serverapp.identity_provider.token
+    if state.persisted_token is not None and final_token != state.persisted_token:
+        # An extension's own config file (e.g. jupyter_notebook_config) set a token after
+        # the link phase; it wins, as every explicit user value does.
+        serverapp.log.info("colab_local | a configured token replaces the persisted one.")
+        state.persisted_token = None
     web_app = serverapp.web_app
     base_url = web_app.settings["base_url"]
-    web_app.add_handlers(".*$", http_over_ws.handler_rules(base_url))
-    if options.private_network_access:
+    web_app.settings[SETTINGS_KEY] = state
+    web_app.add_handlers(
+        ".*$", http_over_ws.handler_rules(base_url) + connect_handler.handler_rules(base_url)
+    )
+    if state.options.private_network_access:
         web_app.transforms.append(PrivateNetworkAccessTransform)
     warn_about_colab_breaking_values(serverapp)
     explain_busy_port(serverapp)
@@ -46,4 +59,5 @@ def load(serverapp: Any) -> None:
 
 async def start(serverapp: Any) -> None:
     """Runs once the server listens: the port in the banner is the bound one."""
+    serverapp.web_app.settings[SETTINGS_KEY].gpu_probe.start()
     serverapp.log.info("\n".join(banner_lines(serverapp)))

@@ -82,7 +82,7 @@ def _write_atomically(path: Path, token: str) -> None:
         raise
 
 
-def _read_existing(path: Path, log: logging.Logger) -> tuple[str | None, str]:  # noqa: PLR0911
+def _read_existing(path: Path, log: logging.Logger) -> tuple[str | None, str]:
     """The stored token, or None and why it cannot be used ("" when there is no file)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)

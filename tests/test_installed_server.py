@@ -276,3 +276,28 @@ async def test_old_recipe_extension_enabled_too_starts_clean(tmp_path):
         and any(word in line for word in ("error", "Error", "failed", "Traceback", "deprecated"))
     ]
     assert problems == []
+
+
+async def test_connect_json_on_a_plain_start_is_healthy(server):
+    response = await colab.direct_fetch(
+        server.http_root, "colab/connect?format=json", server.token, origin=None
+    )
+    report = json.loads(response.body)
+    assert report["healthy"] is True, report["checks"]
+    assert report["url"] == f"http://localhost:8888/?token={server.token}"
+    token_check = next(c for c in report["checks"] if c["name"] == "token")
+    assert "persisted privately" in token_check["detail"]
+    assert "0600" in token_check["detail"]
+    # The reported URL is the one that works for Colab.
+    tunnel = await colab.open_tunnel(server.http_root, report["url"].split("token=")[1])
+    try:
+        assert (await tunnel.request("GET", "/api/kernelspecs")).status == 200
+    finally:
+        tunnel.close()
+
+
+def test_doctor_on_a_healthy_server_exits_0(server):
+    result = run_jupyter(server.home, "colab", "doctor", env=server.env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"URL to paste into Colab: http://localhost:8888/?token={server.token}" in result.stdout
+    assert "FAIL" not in result.stdout

@@ -1,0 +1,89 @@
+"""``/colab/connect``: the exact URL to paste into Colab, and the server's health.
+
+JSON for scripts (``Accept: application/json`` or ``?format=json``), a page for people.
+Jupyter's own authentication guards it (token or login cookie): it shows the token, so
+an unauthenticated browser goes to the login page and an unauthenticated script gets 403.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from jupyter_server import __version__ as jupyter_server_version
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.utils import url_path_join
+from tornado import web
+
+from colab_local import http_over_ws
+from colab_local._version import __version__
+from colab_local.connect_page import render_connect_page
+from colab_local.connection_info import server_colab_url, tunnel_command
+from colab_local.health import is_healthy, run_checks
+from colab_local.state import SETTINGS_KEY, ColabState
+
+PATH = "/colab/connect"
+
+
+def connection_report(serverapp: Any, state: ColabState) -> dict[str, Any]:
+    """Everything ``/colab/connect`` reports, as JSON-ready data."""
+    checks = run_checks(serverapp, state.options, state.persisted_token, state.gpu_probe)
+    return {
+        "url": server_colab_url(serverapp),
+        "healthy": is_healthy(checks),
+        "checks": [c.as_json() for c in checks],
+        "tunnel_command": tunnel_command(serverapp.port),
+        "versions": {
+            "colab_local": __version__,
+            "jupyter_server": jupyter_server_version,
+            "http_over_ws_protocol": http_over_ws.PROTOCOL_VERSION,
+        },
+    }
+
+
+def authenticated_page_or_api(method: Callable[..., Awaitable[None]]) -> Callable[..., Any]:
+    """Like ``@web.authenticated``, but a script (JSON) gets 403 instead of a redirect."""
+
+    @functools.wraps(method)
+    async def wrapper(self: ColabConnectHandler, *args: Any, **kwargs: Any) -> None:
+        if not self.current_user:
+            if self.wants_json():
+                raise web.HTTPError(403, "log in with the token or the login cookie")
+            self.redirect(f"{self.get_login_url()}?{urlencode({'next': self.request.uri})}")
+            return
+        await method(self, *args, **kwargs)
+
+    # How jupyter_server recognises an authenticating decorator (as its ws_authenticated).
+    setattr(wrapper, "__allow_unauthenticated", False)
+    return wrapper
+
+
+class ColabConnectHandler(JupyterHandler):
+    auth_resource = "server"
+
+    def wants_json(self) -> bool:
+        if self.get_query_argument("format", "") == "json":
+            return True
+        return "application/json" in self.request.headers.get("Accept", "")
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        # Scripts get 403, not a redirect, also with allow_unauthenticated_access=False.
+        await super().prepare(_redirect_to_login=not self.wants_json())
+
+    @authenticated_page_or_api
+    @authorized
+    async def get(self) -> None:
+        self.set_header("Cache-Control", "no-store")  # the body carries the token
+        report = connection_report(self.serverapp, self.settings[SETTINGS_KEY])
+        if self.wants_json():
+            self.set_header("Content-Type", "application/json")
+            self.finish(report)
+        else:
+            self.finish(render_connect_page(report))
+
+
+def handler_rules(base_url: str) -> list[tuple[str, type]]:
+    return [(url_path_join(base_url, PATH), ColabConnectHandler)]

@@ -1,0 +1,294 @@
+"""The checks behind ``/colab/connect`` and ``jupyter colab doctor``.
+
+Each check says whether Colab can connect through it and, when not, the fix in plain
+words. Informational checks (accelerators, the browser) never make the server unhealthy.
+Everything here is cheap: the only probe of the host (``nvidia-smi``) runs once, in the
+background, with a time limit, and its answer is cached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import os
+import shutil
+import stat
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from jupyter_server.utils import url_path_join
+
+from colab_local import http_over_ws
+from colab_local.colab_settings import COLAB_ORIGIN, COLAB_PORT, ColabLocal, origin_problem
+from colab_local.connection_info import tunnel_command
+from colab_local.server_token import explicit_token_source, token_path
+
+GPU_PROBE_TIMEOUT = 5.0
+LOCAL_HOSTNAMES = ("localhost", "localhost.localdomain")
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    informational: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class GpuProbe:
+    """``nvidia-smi``'s list of GPUs, probed once in the background and cached."""
+
+    def __init__(self) -> None:
+        self.detail = "probing..."
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self.task is None:
+            self.task = asyncio.ensure_future(self._probe())
+
+    async def _probe(self) -> None:
+        nvidia_smi = shutil.which("nvidia-smi")
+        if nvidia_smi is None:
+            self.detail = "none found (no nvidia-smi on this server's PATH)"
+            return
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                nvidia_smi,
+                "--query-gpu=name,memory.total",
+                "--format=csv,noheader",
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
+        except OSError as e:
+            self.detail = f"nvidia-smi could not run: {e.strerror}"
+            return
+        try:
+            out, _ = await asyncio.wait_for(proc.communicate(), GPU_PROBE_TIMEOUT)
+        except asyncio.TimeoutError:
+            proc.kill()
+            await proc.wait()
+            self.detail = f"nvidia-smi did not answer within {GPU_PROBE_TIMEOUT:.0f}s"
+            return
+        gpus = [line.strip() for line in out.decode(errors="replace").splitlines() if line.strip()]
+        if proc.returncode != 0:
+            self.detail = f"nvidia-smi failed (exit {proc.returncode})"
+        elif gpus:
+            self.detail = f"{len(gpus)} GPU(s): " + "; ".join(gpus)
+        else:
+            self.detail = "none found (nvidia-smi lists no GPU)"
+
+
+def _is_local_only(ip: str) -> bool:
+    if ip in LOCAL_HOSTNAMES:
+        return True
+    try:
+        return ipaddress.ip_address(ip.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _tunnel_registered(serverapp: Any) -> bool:
+    for host_rule in serverapp.web_app.default_router.rules:
+        for rule in getattr(host_rule.target, "rules", []):
+            if rule.target is http_over_ws.TunnelHandler:
+                return True
+    return False
+
+
+def check_extension(serverapp: Any) -> Check:
+    path = url_path_join(serverapp.base_url, http_over_ws.TunnelHandler.PATH)
+    if _tunnel_registered(serverapp):
+        return Check(
+            "colab-local loaded",
+            True,
+            f"HTTP-over-WebSocket protocol {http_over_ws.PROTOCOL_VERSION} served at {path}",
+        )
+    return Check(
+        "colab-local loaded",
+        False,
+        "the HTTP-over-WebSocket endpoints are not served",
+        "reinstall colab-local (pip install --force-reinstall colab-local) and restart",
+    )
+
+
+def check_origin(serverapp: Any) -> Check:
+    problem = origin_problem(serverapp.allow_origin, serverapp.allow_origin_pat)
+    if problem is None:
+        return Check("allowed origin", True, f"Colab's origin {COLAB_ORIGIN} is allowed")
+    return Check(
+        "allowed origin",
+        False,
+        problem,
+        f"remove your allow_origin setting (colab-local then sets {COLAB_ORIGIN}), or start "
+        f"with --ServerApp.allow_origin={COLAB_ORIGIN}",
+    )
+
+
+def check_credentials(serverapp: Any) -> Check:
+    if serverapp.allow_credentials:
+        return Check("credentials allowed", True, "Access-Control-Allow-Credentials: true")
+    return Check(
+        "credentials allowed",
+        False,
+        "allow_credentials is False; Colab sends credentials and is refused",
+        "remove your allow_credentials setting, or start with --ServerApp.allow_credentials=True",
+    )
+
+
+def check_port(serverapp: Any) -> Check:
+    port, retries = serverapp.port, serverapp.port_retries
+    if port == COLAB_PORT and retries == 0:
+        return Check("port", True, f"listening on {port}; it never moves to another port")
+    if port != COLAB_PORT:
+        return Check(
+            "port",
+            False,
+            f"listening on {port}, not {COLAB_PORT}",
+            f"either forward this port ({tunnel_command(port)}) and paste the URL with "
+            f":{port}, or restart without --port so the server uses {COLAB_PORT}",
+        )
+    return Check(
+        "port",
+        False,
+        f"port_retries={retries}: if {COLAB_PORT} is busy at a restart the server moves to "
+        "another port, and the URL saved in Colab stops working",
+        "remove your port_retries setting (colab-local sets 0)",
+    )
+
+
+def check_token(serverapp: Any, options: ColabLocal, persisted_token: str | None) -> Check:
+    token = serverapp.identity_provider.token
+    if not token:
+        return Check(
+            "token",
+            False,
+            "no token is set; Colab authenticates with ?token= and cannot log in",
+            "remove IdentityProvider.token='' from your configuration and restart",
+        )
+    path = token_path(options)
+    try:
+        info = os.lstat(path)
+        stored = path.read_text().strip() if stat.S_ISREG(info.st_mode) else ""
+    except OSError:
+        info, stored = None, ""
+    if persisted_token is not None and persisted_token == token and stored != token:
+        return Check(
+            "token",
+            False,
+            f"the token in {path} changed (rotated?) since the server started; the running "
+            "server still uses the old one",
+            "restart the server, then paste the new URL (jupyter colab url) into Colab",
+        )
+    if info is not None and stored == token:
+        mode = stat.S_IMODE(info.st_mode)
+        if mode & 0o077:
+            return Check(
+                "token",
+                False,
+                f"persisted in {path}, but readable by others (mode {mode:04o})",
+                f"chmod 600 {path}",
+            )
+        return Check("token", True, f"persisted privately in {path} (mode {mode:04o})")
+    source = explicit_token_source(serverapp.config, os.environ)
+    if source is not None and persisted_token is None:
+        return Check(
+            "token",
+            True,
+            f"your own token, from {source}; it stays the same as long as that setting does",
+        )
+    if not options.persist_token:
+        return Check(
+            "token",
+            False,
+            "a new token at every start: the URL saved in Colab breaks at each restart",
+            "remove --ColabLocal.persist_token=False, or set your own IdentityProvider.token",
+        )
+    return Check(
+        "token",
+        False,
+        f"the server's token is not the one persisted in {path}; the URL changes at restart",
+        "restart the server and read its log for the reason (jupyter colab token --rotate "
+        "writes a fresh token file)",
+    )
+
+
+def check_bind(serverapp: Any) -> Check:
+    ip = serverapp.ip
+    if _is_local_only(ip):
+        return Check(
+            "listens on localhost only", True, f"bound to {ip}; the SSH tunnel needs no more"
+        )
+    shown = ip or "all interfaces"
+    return Check(
+        "listens on localhost only",
+        False,
+        f"bound to {shown}: a server that runs arbitrary code is reachable from the network, "
+        "over plain HTTP, guarded only by the token",
+        "restart without --ip (Jupyter's default is localhost); reach it through the SSH tunnel",
+    )
+
+
+def check_kernel(serverapp: Any) -> Check:
+    name = serverapp.kernel_manager.default_kernel_name
+    try:
+        spec = serverapp.kernel_spec_manager.get_kernel_spec(name)
+    except Exception as e:
+        return Check(
+            "kernel",
+            False,
+            f"the default kernel {name!r} is not available: {e}",
+            "pip install ipykernel (in the environment the server runs in), then restart",
+        )
+    executable = spec.argv[0] if spec.argv else ""
+    resolved = shutil.which(executable) if executable else None
+    if resolved is None:
+        return Check(
+            "kernel",
+            False,
+            f"the default kernel {name!r} runs {executable!r}, which is not found",
+            f"reinstall the kernel (python -m ipykernel install --user) or fix {spec.resource_dir}",
+        )
+    return Check("kernel", True, f"default kernel {spec.display_name!r} ({resolved})")
+
+
+def check_gpu(probe: GpuProbe) -> Check:
+    return Check(
+        "accelerators",
+        True,
+        f"GPUs visible to this server: {probe.detail}",
+        informational=True,
+    )
+
+
+def check_browser() -> Check:
+    return Check(
+        "browser",
+        True,
+        "Chrome may ask whether colab.research.google.com may access devices on your local "
+        "network: allow it, because Colab's page reaches this server through localhost",
+        informational=True,
+    )
+
+
+def run_checks(
+    serverapp: Any, options: ColabLocal, persisted_token: str | None, probe: GpuProbe
+) -> list[Check]:
+    return [
+        check_extension(serverapp),
+        check_origin(serverapp),
+        check_credentials(serverapp),
+        check_port(serverapp),
+        check_token(serverapp, options, persisted_token),
+        check_bind(serverapp),
+        check_kernel(serverapp),
+        check_gpu(probe),
+        check_browser(),
+    ]
+
+
+def is_healthy(checks: list[Check]) -> bool:
+    return all(c.ok for c in checks if not c.informational)

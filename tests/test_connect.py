@@ -1,0 +1,171 @@
+"""``/colab/connect`` in process: the URL, the checks, and who may see them."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+from tornado.httpclient import HTTPClientError
+
+from colab_local import health
+from colab_local.health import GpuProbe
+from tests_support import colab_client as colab
+
+
+async def connect_json(jp_fetch, **kwargs):
+    response = await jp_fetch("colab", "connect", params={"format": "json"}, **kwargs)
+    return json.loads(response.body)
+
+
+async def test_json_reports_the_url_that_works_for_colab(jp_fetch, jp_serverapp, http_root, token):
+    report = await connect_json(jp_fetch)
+    assert report["url"] == f"{http_root}?token={token}"
+    assert report["tunnel_command"].startswith(f"ssh -N -L {jp_serverapp.port}:localhost:")
+    assert report["versions"]["http_over_ws_protocol"] == "0.0.7"
+    assert set(report["versions"]) == {"colab_local", "jupyter_server", "http_over_ws_protocol"}
+    names = [c["name"] for c in report["checks"]]
+    assert names == [
+        "colab-local loaded",
+        "allowed origin",
+        "credentials allowed",
+        "port",
+        "token",
+        "listens on localhost only",
+        "kernel",
+        "accelerators",
+        "browser",
+    ]
+    assert all(set(c) == {"name", "ok", "detail", "fix", "informational"} for c in report["checks"])
+
+    # The URL it gives is the one Colab uses: it authenticates the tunnel.
+    tunnel = await colab.open_tunnel(http_root, report["url"].split("token=")[1])
+    assert (await tunnel.request("GET", "/api/status")).status == 200
+    tunnel.close()
+
+
+async def test_accept_header_selects_json(jp_fetch):
+    response = await jp_fetch("colab", "connect", headers={"Accept": "application/json"})
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert "checks" in json.loads(response.body)
+
+
+async def test_in_process_port_is_reported_unhealthy_with_a_fix(jp_fetch, jp_serverapp):
+    report = await connect_json(jp_fetch)
+    failing = [c for c in report["checks"] if not c["ok"]]
+    assert [c["name"] for c in failing] == ["port"]  # pytest-jupyter picks a random port
+    assert str(jp_serverapp.port) in failing[0]["detail"]
+    assert "restart without --port" in failing[0]["fix"]
+    assert report["healthy"] is False
+
+
+async def test_html_page_shows_url_copy_button_steps_and_checks(jp_fetch, token):
+    response = await jp_fetch("colab", "connect")
+    page = response.body.decode()
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert f"?token={token}" in page
+    assert 'id="copy"' in page
+    assert "Connect to a local runtime" in page
+    assert "ssh -N -L" in page
+    assert "Fix: " in page  # the failing port check shows its fix
+    assert "<link" not in page
+    assert "src=" not in page  # self-contained: no external assets
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+async def test_json_without_credentials_is_403_without_the_token(jp_fetch, token):
+    with pytest.raises(HTTPClientError) as refused:
+        await jp_fetch("colab", "connect", params={"format": "json"}, headers={"Authorization": ""})
+    assert refused.value.code == 403
+    assert token not in (refused.value.response.body or b"").decode()
+
+
+async def test_browser_without_credentials_goes_to_login(jp_fetch, jp_base_url, token):
+    response = await jp_fetch(
+        "colab", "connect", headers={"Authorization": ""}, follow_redirects=False, raise_error=False
+    )
+    assert response.code == 302
+    assert response.headers["Location"].startswith(f"{jp_base_url}login?next=")
+    assert token not in response.body.decode()
+
+
+@pytest.mark.parametrize("jp_argv", [["--ServerApp.allow_unauthenticated_access=False"]])
+async def test_works_when_unauthenticated_access_is_off(jp_fetch, jp_base_url):
+    assert "url" in await connect_json(jp_fetch)
+    with pytest.raises(HTTPClientError) as refused:
+        await jp_fetch("colab", "connect", params={"format": "json"}, headers={"Authorization": ""})
+    assert refused.value.code == 403
+    redirected = await jp_fetch(
+        "colab", "connect", headers={"Authorization": ""}, follow_redirects=False, raise_error=False
+    )
+    assert redirected.code == 302
+    assert "login" in redirected.headers["Location"]
+
+
+@pytest.mark.parametrize("jp_argv", [["--ServerApp.allow_origin=*"]])
+async def test_wildcard_origin_fails_its_check_with_a_fix(jp_fetch):
+    report = await connect_json(jp_fetch)
+    origin = next(c for c in report["checks"] if c["name"] == "allowed origin")
+    assert origin["ok"] is False
+    assert "'*'" in origin["detail"]
+    assert "https://colab.research.google.com" in origin["fix"]
+
+
+@pytest.mark.parametrize("jp_argv", [["--ServerApp.allow_credentials=False"]])
+async def test_credentials_off_fails_its_check(jp_fetch):
+    report = await connect_json(jp_fetch)
+    check = next(c for c in report["checks"] if c["name"] == "credentials allowed")
+    assert check["ok"] is False
+    assert "allow_credentials" in check["fix"]
+
+
+@pytest.fixture
+def fake_nvidia_smi(tmp_path, monkeypatch):
+    def install(script: str) -> None:
+        bin_dir = tmp_path / "bin"
+        bin_dir.mkdir(exist_ok=True)
+        tool = bin_dir / "nvidia-smi"
+        tool.write_text("#!/bin/sh\n" + script)
+        tool.chmod(tool.stat().st_mode | stat.S_IXUSR)
+        monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+    return install
+
+
+async def test_gpu_probe_lists_gpus(fake_nvidia_smi):
+    fake_nvidia_smi(
+        'echo "NVIDIA A100-SXM4-40GB, 40960 MiB"\necho "NVIDIA A100-SXM4-40GB, 40960 MiB"\n'
+    )
+    probe = GpuProbe()
+    probe.start()
+    await probe.task
+    assert (
+        probe.detail
+        == "2 GPU(s): NVIDIA A100-SXM4-40GB, 40960 MiB; NVIDIA A100-SXM4-40GB, 40960 MiB"
+    )
+
+
+async def test_gpu_probe_is_time_limited(fake_nvidia_smi, monkeypatch):
+    fake_nvidia_smi("exec sleep 30\n")
+    monkeypatch.setattr(health, "GPU_PROBE_TIMEOUT", 0.3)
+    probe = GpuProbe()
+    probe.start()
+    await probe.task
+    assert "did not answer" in probe.detail
+
+
+async def test_gpu_probe_without_nvidia_smi(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    probe = GpuProbe()
+    probe.start()
+    await probe.task
+    assert probe.detail.startswith("none found")
+
+
+async def test_gpu_probe_reports_a_failing_tool(fake_nvidia_smi):
+    fake_nvidia_smi("echo 'NVIDIA-SMI has failed' >&2\nexit 9\n")
+    probe = GpuProbe()
+    probe.start()
+    await probe.task
+    assert probe.detail == "nvidia-smi failed (exit 9)"
