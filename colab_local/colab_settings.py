@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from traitlets import Bool, Unicode
+from traitlets import Bool, Integer, Unicode
 from traitlets.config import Configurable
 from traitlets.config.loader import DeferredConfig
 
@@ -48,6 +48,15 @@ class ColabLocal(Configurable):
             "When no token or password is configured, use a token stored in token_file "
             "(created on first start) instead of a new random token at every start, so "
             "the URL saved in Colab keeps working across restarts."
+        ),
+    )
+    max_message_size = Integer(
+        64 * 1024 * 1024,
+        config=True,
+        help=(
+            "Largest message, in bytes, accepted on the HTTP-over-WebSocket endpoints (a "
+            "tunnelled upload arrives as one message). A larger one closes the connection "
+            "with code 1009 before it is read into memory."
         ),
     )
     token_file = Unicode(

@@ -18,8 +18,8 @@ from colab_local.colab_settings import (
     warn_about_colab_breaking_values,
 )
 from colab_local.connection_info import banner_lines
+from colab_local.cors import cors_transform
 from colab_local.port_guard import explain_busy_port
-from colab_local.private_network_access import PrivateNetworkAccessTransform
 from colab_local.server_token import apply_persisted_token
 from colab_local.state import SETTINGS_KEY, ColabState
 
@@ -46,8 +46,13 @@ def load(serverapp: Any) -> None:
     web_app.add_handlers(
         ".*$", http_over_ws.handler_rules(base_url) + connect_handler.handler_rules(base_url)
     )
-    if state.options.private_network_access:
-        web_app.transforms.append(PrivateNetworkAccessTransform)
+    web_app.transforms.append(
+        cors_transform(
+            serverapp.allow_origin,
+            serverapp.allow_origin_pat,
+            state.options.private_network_access,
+        )
+    )
     warn_about_colab_breaking_values(serverapp)
     explain_busy_port(serverapp)
     serverapp.log.info(

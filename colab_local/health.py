@@ -2,13 +2,12 @@
 
 Each check says whether Colab can connect through it and, when not, the fix in plain
 words. Informational checks (accelerators, the browser) never make the server unhealthy.
-Everything here is cheap: the only probe of the host (``nvidia-smi``) runs once, in the
-background, with a time limit, and its answer is cached.
+Everything here is cheap: the only probe of the host (``nvidia-smi``, in gpu_probe) runs
+once, in the background, with a time limit, and its answer is cached.
 """
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import os
 import shutil
@@ -21,9 +20,9 @@ from jupyter_server.utils import url_path_join
 from colab_local import http_over_ws
 from colab_local.colab_settings import COLAB_ORIGIN, COLAB_PORT, ColabLocal, origin_problem
 from colab_local.connection_info import tunnel_command
+from colab_local.gpu_probe import GpuProbe
 from colab_local.server_token import explicit_token_source, token_path
 
-GPU_PROBE_TIMEOUT = 5.0
 LOCAL_HOSTNAMES = ("localhost", "localhost.localdomain")
 
 
@@ -37,49 +36,6 @@ class Check:
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-class GpuProbe:
-    """``nvidia-smi``'s list of GPUs, probed once in the background and cached."""
-
-    def __init__(self) -> None:
-        self.detail = "probing..."
-        self.task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        if self.task is None:
-            self.task = asyncio.ensure_future(self._probe())
-
-    async def _probe(self) -> None:
-        nvidia_smi = shutil.which("nvidia-smi")
-        if nvidia_smi is None:
-            self.detail = "none found (no nvidia-smi on this server's PATH)"
-            return
-        try:
-            proc = await asyncio.create_subprocess_exec(
-                nvidia_smi,
-                "--query-gpu=name,memory.total",
-                "--format=csv,noheader",
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.DEVNULL,
-            )
-        except OSError as e:
-            self.detail = f"nvidia-smi could not run: {e.strerror}"
-            return
-        try:
-            out, _ = await asyncio.wait_for(proc.communicate(), GPU_PROBE_TIMEOUT)
-        except asyncio.TimeoutError:
-            proc.kill()
-            await proc.wait()
-            self.detail = f"nvidia-smi did not answer within {GPU_PROBE_TIMEOUT:.0f}s"
-            return
-        gpus = [line.strip() for line in out.decode(errors="replace").splitlines() if line.strip()]
-        if proc.returncode != 0:
-            self.detail = f"nvidia-smi failed (exit {proc.returncode})"
-        elif gpus:
-            self.detail = f"{len(gpus)} GPU(s): " + "; ".join(gpus)
-        else:
-            self.detail = "none found (nvidia-smi lists no GPU)"
 
 
 def _is_local_only(ip: str) -> bool:

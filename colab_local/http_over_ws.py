@@ -22,6 +22,8 @@ from colab_local.http_over_ws_compat import (
     import_upstream_handlers,
     server_certfile,
 )
+from colab_local.state import SETTINGS_KEY, ColabState
+from colab_local.tunnel_messages import check_message
 
 upstream: Any = import_upstream_handlers()
 
@@ -33,8 +35,18 @@ PROTOCOL_VERSION = str(upstream.HANDLER_VERSION)
 AUTH_URL_PARAM: str = upstream._AUTH_URL_QUERY_PARAM
 
 
-class AuthURLRefused(ValueError):
-    """The auth URL names another scheme, host or port: nothing is requested."""
+#: How long the auth-URL request may take before the client is told it failed.
+AUTH_TIMEOUT = 20.0
+
+
+class AuthURLError(Exception):
+    """The auth URL could not authenticate this connection; says why, for the client."""
+
+    def __init__(self, status: int, reason: str, close_code: int) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.close_code = close_code
 
 
 class _ColabSocketMixin:
@@ -50,6 +62,11 @@ class _ColabSocketMixin:
         websocket.WebSocketHandler.__init__(self, application, request, **kwargs)  # type: ignore[arg-type]
         self.ca_certs = server_certfile(self.settings) if request.protocol == "https" else None
         self._auth_headers: dict[str, str] | None = None
+
+    @property
+    def max_message_size(self) -> int:
+        state: ColabState = self.settings[SETTINGS_KEY]
+        return state.options.max_message_size
 
     @allow_unauthenticated
     async def get(self, *args: Any, **kwargs: Any) -> None:
@@ -70,16 +87,27 @@ class _ColabSocketMixin:
         try:
             upstream._validate_same_domain(self.request, parsed)
         except ValueError:
-            raise AuthURLRefused(
+            raise AuthURLError(
+                403,
                 f"{AUTH_URL_PARAM} must be this server's own URL "
-                f"({self.request.protocol}://{self.request.host}/?token=...)"
+                f"({self.request.protocol}://{self.request.host}/?token=...)",
+                POLICY_VIOLATION,
             ) from None
-        response = await httpclient.AsyncHTTPClient().fetch(
-            httpclient.HTTPRequest(url=parsed.geturl(), method="GET", ca_certs=self.ca_certs),
-            raise_error=False,
+        request = httpclient.HTTPRequest(
+            url=parsed.geturl(),
+            method="GET",
+            ca_certs=self.ca_certs,
+            connect_timeout=AUTH_TIMEOUT,
+            request_timeout=AUTH_TIMEOUT,
         )
+        try:
+            response = await httpclient.AsyncHTTPClient().fetch(request, raise_error=False)
+        except (httpclient.HTTPClientError, OSError) as e:  # no HTTP answer: timeout, refused
+            raise AuthURLError(504, f"the auth URL did not answer: {e}", INTERNAL_ERROR) from None
         if response.error:
-            raise response.error
+            raise AuthURLError(
+                502, f"the auth URL answered {response.code} {response.reason}", INTERNAL_ERROR
+            )
         headers = {
             # A same-origin Referer lets authenticated GETs of /files/... through
             # Jupyter's cross-site-inclusion check (defect 6).
@@ -94,20 +122,29 @@ class _ColabSocketMixin:
 class TunnelHandler(_ColabSocketMixin, upstream.HttpOverWebSocketHandler):  # type: ignore[misc]
     """``/http_over_websocket``: each message is an HTTP request to this server."""
 
-    _refusal: str | None = None
+    _auth_error: AuthURLError | None = None
+
+    async def on_message(self, message: str | bytes) -> None:
+        rejection = check_message(message)
+        if rejection is not None:
+            self.log.warning("colab_local | tunnel message refused: %s", rejection.reason)
+            self._write_error(status=400, msg=rejection.reason, message_id=rejection.message_id)
+            return
+        await super().on_message(message)
 
     async def _attach_auth_cookies(self) -> None:
         try:
             await super()._attach_auth_cookies()
-        except AuthURLRefused as e:
-            self._refusal = str(e)
+        except AuthURLError as e:
+            self._auth_error = e
             raise
 
     def _on_unhandled_exception(self, message_id: Any) -> None:
-        # Upstream answers every failure "500 Uncaught server-side exception"; a refused
-        # auth URL is the client's error and says so.
-        if self._refusal is not None:
-            self._write_error(status=403, msg=self._refusal, message_id=message_id)
+        # Upstream answers every failure "500 Uncaught server-side exception"; an auth URL
+        # that is refused, fails or hangs says so, with its own status.
+        error, self._auth_error = self._auth_error, None
+        if error is not None:
+            self._write_error(status=error.status, msg=error.reason, message_id=message_id)
         else:
             super()._on_unhandled_exception(message_id)
 
@@ -133,8 +170,14 @@ class ProxiedSocketHandler(_ColabSocketMixin, upstream.ProxiedSocketHandler):  #
     def _on_unhandled_exception(self, e: Exception) -> None:
         # Upstream closes with the HTTP status as the close code (500 is not a valid
         # WebSocket close code) and a generic reason.
-        if isinstance(e, AuthURLRefused):
-            self.close(POLICY_VIOLATION, close_reason(str(e)))
+        if isinstance(e, AuthURLError):
+            self.close(e.close_code, close_reason(e.reason))
+            return
+        if isinstance(e, httpclient.HTTPClientError) and e.code in (401, 403):
+            self.close(
+                POLICY_VIOLATION,
+                close_reason(f"not authorized: check the token in {AUTH_URL_PARAM}"),
+            )
             return
         self.log.error("colab_local | cannot relay WebSocket %s: %s", self.request.path, e)
         self.close(INTERNAL_ERROR, close_reason(f"cannot relay the WebSocket: {e}"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from colab_local.colab_settings import ColabLocal
-from colab_local.health import GpuProbe
+from colab_local.gpu_probe import GpuProbe
 
 SETTINGS_KEY = "colab_local"
 

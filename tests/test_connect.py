@@ -9,8 +9,8 @@ import stat
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from colab_local import health
-from colab_local.health import GpuProbe
+from colab_local import gpu_probe
+from colab_local.gpu_probe import GpuProbe
 from tests_support import colab_client as colab
 
 
@@ -148,7 +148,7 @@ async def test_gpu_probe_lists_gpus(fake_nvidia_smi):
 
 async def test_gpu_probe_is_time_limited(fake_nvidia_smi, monkeypatch):
     fake_nvidia_smi("exec sleep 30\n")
-    monkeypatch.setattr(health, "GPU_PROBE_TIMEOUT", 0.3)
+    monkeypatch.setattr(gpu_probe, "GPU_PROBE_TIMEOUT", 0.3)
     probe = GpuProbe()
     probe.start()
     await probe.task

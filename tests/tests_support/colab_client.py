@@ -186,6 +186,7 @@ async def direct_fetch(
     origin: str | None = COLAB_ORIGIN,
     body: Any = None,
     headers: dict[str, str] | None = None,
+    follow_redirects: bool = True,
 ) -> httpclient.HTTPResponse:
     """A request as Colab's page sends it in the direct flow (``?token=`` on the URL)."""
     all_headers = dict(headers or {})
@@ -201,5 +202,6 @@ async def direct_fetch(
         body=None if body is None else (body if isinstance(body, str) else json.dumps(body)),
         allow_nonstandard_methods=True,
         request_timeout=TIMEOUT,
+        follow_redirects=follow_redirects,
     )
     return await httpclient.AsyncHTTPClient().fetch(request, raise_error=False)

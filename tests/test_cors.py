@@ -1,10 +1,10 @@
-"""Chrome's Private Network Access preflight: granted to Colab's origin, to no other."""
+"""CORS: Chrome's Private Network Access grant for Colab's origin only; no foreign echo."""
 
 from __future__ import annotations
 
 import pytest
 
-from colab_local.private_network_access import RESPONSE_HEADER
+from colab_local.cors import RESPONSE_HEADER
 from tests_support.colab_client import COLAB_ORIGIN, direct_fetch
 
 PREFLIGHT = {
@@ -39,6 +39,29 @@ async def test_colab_preflight_is_granted_private_network_access(http_root):
 async def test_other_origins_get_no_private_network_access(http_root, origin):
     response = await preflight(http_root, origin)
     assert RESPONSE_HEADER not in response.headers
+    # jupyter_server's preflight echoes any Origin; colab-local removes the echo.
+    assert response.headers.get("Access-Control-Allow-Origin") in (None, COLAB_ORIGIN)
+
+
+@pytest.mark.parametrize("method", ["GET", "OPTIONS"])
+async def test_foreign_origin_is_never_echoed(http_root, token, method):
+    response = await direct_fetch(
+        http_root,
+        "api/kernelspecs",
+        token,
+        method=method,
+        origin="https://evil.example",
+        headers={"Access-Control-Request-Headers": "authorization"},
+    )
+    assert "evil" not in response.headers.get("Access-Control-Allow-Origin", "")
+
+
+@pytest.mark.parametrize("jp_argv", [[r"--ServerApp.allow_origin_pat=https://.*\.example\.org"]])
+async def test_origin_pattern_still_echoes_matching_origins(http_root):
+    response = await preflight(http_root, "https://app.example.org")
+    assert response.headers["Access-Control-Allow-Origin"] == "https://app.example.org"
+    other = await preflight(http_root, "https://evil.example")
+    assert "Access-Control-Allow-Origin" not in other.headers
 
 
 async def test_preflight_without_the_pna_request_gets_no_grant(http_root):

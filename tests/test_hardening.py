@@ -1,0 +1,244 @@
+"""Bad input on the Colab paths: each gets a clear status or close reason, and the server
+stays up. In process, against the same handlers a real server runs."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import socket
+import uuid
+
+import pytest
+from jupyter_server.utils import url_path_join
+from tornado import web
+from tornado.httpclient import HTTPClientError
+
+from colab_local import http_over_ws
+from tests_support import colab_client as colab
+
+EVIL = "https://evil.example"
+
+
+async def assert_server_up(http_root, token):
+    tunnel = await colab.open_tunnel(http_root, token)
+    try:
+        assert (await tunnel.request("GET", "/api/status")).status == 200
+    finally:
+        tunnel.close()
+
+
+async def new_session(http_root, token, name="hardening.ipynb"):
+    tunnel = await colab.open_tunnel(http_root, token)
+    try:
+        created = await tunnel.request("POST", "/api/sessions", colab.session_body(name))
+    finally:
+        tunnel.close()
+    assert created.status == 201
+    return created.json()
+
+
+# Foreign origins.
+
+
+async def test_foreign_origin_is_refused_on_the_proxied_socket(http_root, token):
+    with pytest.raises(HTTPClientError) as refused:
+        await colab.open_ws(
+            f"{colab.ws_root(http_root)}http_over_websocket/proxied_ws/api/kernels/k/channels"
+            f"?session_id=s&jupyter_http_over_ws_auth_url={colab.auth_url(http_root, token)}",
+            origin=EVIL,
+        )
+    assert refused.value.code == 403
+    await assert_server_up(http_root, token)
+
+
+async def test_foreign_origin_is_refused_on_the_kernel_socket(http_root, token):
+    """Cross-site WebSocket hijacking: a foreign page riding the user's login cookie.
+
+    (A client that presents the token itself may connect from any origin: in Jupyter the
+    token is the proof, so origin checks guard cookie-authenticated requests.)
+    """
+    session = await new_session(http_root, token)
+    login = await colab.direct_fetch(http_root, "", token, origin=None, follow_redirects=False)
+    cookie = "; ".join(c.split(";", 1)[0] for c in login.headers.get_list("Set-Cookie"))
+    assert "username-" in cookie
+    url = f"{colab.ws_root(http_root)}api/kernels/{session['kernel']['id']}/channels?session_id=s"
+    with pytest.raises(HTTPClientError) as refused:
+        await colab.open_ws(url, origin=EVIL, Cookie=cookie)
+    assert refused.value.code == 403
+    allowed = await colab.open_ws(url, origin=colab.COLAB_ORIGIN, Cookie=cookie)
+    allowed.close()
+
+
+async def test_foreign_origin_on_the_diagnose_socket_is_refused(http_root):
+    with pytest.raises(HTTPClientError) as refused:
+        await colab.open_ws(f"{colab.ws_root(http_root)}http_over_websocket/diagnose", origin=EVIL)
+    assert refused.value.code == 403
+
+
+# Missing or wrong token.
+
+
+@pytest.mark.parametrize("given", [None, "wrong-token"])
+async def test_direct_rest_without_the_right_token_is_403(http_root, given):
+    response = await colab.direct_fetch(http_root, "api/sessions", given)
+    assert response.code == 403
+
+
+async def test_proxied_socket_with_a_wrong_token_closes_with_a_reason(http_root, token):
+    session = await new_session(http_root, token)
+    ws = await colab.open_proxied_kernel(http_root, "wrong-token", session["kernel"]["id"], "s")
+    assert await ws.read_message() is None
+    assert ws.close_code == http_over_ws.POLICY_VIOLATION
+    assert "not authorized" in ws.close_reason
+    await assert_server_up(http_root, token)
+
+
+# The auth URL: only this server, never a request elsewhere.
+
+
+@pytest.fixture
+def bystander():
+    """A listener on another port that must never see a connection."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.setblocking(False)
+    try:
+        yield listener.getsockname()[1], listener
+    finally:
+        listener.close()
+
+
+@pytest.mark.parametrize(
+    "auth",
+    [
+        "http://127.0.0.1:{other}/?token={token}",
+        "http://localhost:{other}/?token={token}",
+        "http://localhost:{port}@127.0.0.1:{other}/?token={token}",
+        "http://user:pass@127.0.0.1:{other}/?token={token}",
+        "file:///etc/passwd",
+        "//127.0.0.1:{other}/",
+    ],
+)
+async def test_auth_url_elsewhere_is_refused_before_any_request(
+    http_root, token, jp_http_port, bystander, auth
+):
+    other, listener = bystander
+    auth = auth.format(other=other, port=jp_http_port, token=token)
+    tunnel = await colab.open_tunnel(http_root, token, auth=auth)
+    try:
+        response = await tunnel.request("GET", "/api/status")
+    finally:
+        tunnel.close()
+    assert response.status == 403
+    with pytest.raises(BlockingIOError):
+        listener.accept()
+
+
+@pytest.fixture
+def hanging_page(jp_serverapp, jp_base_url):
+    """A page on this server that never answers, as a stuck auth URL would."""
+    never = asyncio.Event()
+
+    class Hang(web.RequestHandler):
+        async def get(self):
+            await never.wait()
+
+    jp_serverapp.web_app.add_handlers(".*$", [(url_path_join(jp_base_url, "hang"), Hang)])
+    yield "hang"
+    never.set()
+
+
+async def test_hanging_auth_url_fails_within_the_time_limit(
+    http_root, token, hanging_page, monkeypatch
+):
+    monkeypatch.setattr(http_over_ws, "AUTH_TIMEOUT", 0.5)
+    tunnel = await colab.open_tunnel(
+        http_root, token, auth=f"{http_root}{hanging_page}?token={token}"
+    )
+    try:
+        response = await asyncio.wait_for(tunnel.request("GET", "/api/status"), 10)
+    finally:
+        tunnel.close()
+    assert response.status == 504
+    assert "did not answer" in response.status_text
+
+
+async def test_failing_auth_url_is_a_clear_error(http_root, token):
+    tunnel = await colab.open_tunnel(
+        http_root, token, auth=f"{http_root}no-such-page?token={token}"
+    )
+    try:
+        response = await tunnel.request("GET", "/api/status")
+    finally:
+        tunnel.close()
+    assert response.status == 502
+    assert "answered 404" in response.status_text
+
+
+# Tunnelled requests that try to leave the server or smuggle data.
+
+
+BAD_MESSAGES = {
+    "absolute URL": {"method": "GET", "path": "http://evil.example/x"},
+    "scheme-relative URL": {"method": "GET", "path": "//evil.example/x"},
+    "relative path": {"method": "GET", "path": "api/status"},
+    "CR/LF in path": {"method": "GET", "path": "/api/status\r\nX-Injected: 1"},
+    "space in path": {"method": "GET", "path": "/api/status HTTP/1.1"},
+    "backslash in path": {"method": "GET", "path": "/\\evil.example"},
+    "CR/LF in method": {"method": "GET\r\nX-Injected: 1", "path": "/api/status"},
+    "method not a token": {"method": "GE T", "path": "/api/status"},
+    "unknown method": {"method": "CONNECT", "path": "/api/status"},
+    "method not a string": {"method": 7, "path": "/api/status"},
+    "path not a string": {"method": "GET", "path": ["/api/status"]},
+    "body not a string": {"method": "POST", "path": "/api/sessions", "body": {"a": 1}},
+    "body_base64 not base64": {"method": "POST", "path": "/api/sessions", "body_base64": "@@@"},
+    "body_base64 not text": {
+        "method": "POST",
+        "path": "/api/sessions",
+        "body_base64": base64.b64encode(b"\xff\xfe").decode(),
+    },
+    "body_base64 not a string": {"method": "POST", "path": "/api/sessions", "body_base64": 3},
+}
+
+
+@pytest.mark.parametrize("fields", BAD_MESSAGES.values(), ids=BAD_MESSAGES.keys())
+async def test_bad_tunnel_message_gets_400_and_the_connection_keeps_working(
+    http_root, token, fields
+):
+    tunnel = await colab.open_tunnel(http_root, token)
+    try:
+        message_id = uuid.uuid4().hex
+        tunnel.send_raw(json.dumps({"message_id": message_id, **fields}))
+        answer = await tunnel.read_response()
+        assert answer.status == 400
+        assert answer.messages[0]["message_id"] == message_id
+        assert answer.status_text
+        assert (await tunnel.request("GET", "/api/status")).status == 200
+    finally:
+        tunnel.close()
+
+
+@pytest.mark.parametrize(
+    "raw", ["[1, 2]", '"text"', "null", '{"message_id": true, "method": "GET", "path": "/"}']
+)
+async def test_message_of_the_wrong_shape_gets_400(http_root, token, raw):
+    tunnel = await colab.open_tunnel(http_root, token)
+    try:
+        tunnel.send_raw(raw)
+        assert (await tunnel.read_response()).status == 400
+        assert (await tunnel.request("GET", "/api/status")).status == 200
+    finally:
+        tunnel.close()
+
+
+@pytest.mark.parametrize("jp_argv", [["--ColabLocal.max_message_size=4096"]])
+async def test_oversized_message_is_refused_by_the_limit(http_root, token):
+    tunnel = await colab.open_tunnel(http_root, token)
+    tunnel.send_raw(
+        json.dumps({"message_id": "big", "method": "POST", "path": "/api/x", "body": "x" * 10_000})
+    )
+    assert await tunnel.ws.read_message() is None
+    assert tunnel.ws.close_code == 1009  # "message too big"
+    await assert_server_up(http_root, token)
