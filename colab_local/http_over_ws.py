@@ -1,28 +1,44 @@
-"""Colab's HTTP-over-WebSocket endpoints, served by jupyter_http_over_ws's own handlers.
+"""Colab's HTTP-over-WebSocket endpoints, served with jupyter_http_over_ws's handlers.
 
-The protocol (message format, streaming, version checks, diagnose answers) is upstream's;
-the subclasses here only plug in the fixes from ``http_over_ws_compat`` and make the
-WebSocket upgrade itself reachable when ``ServerApp.allow_unauthenticated_access`` is
-False. That is safe because the upgrade grants nothing: every tunnelled request and every
-proxied WebSocket is authenticated by the server itself, with the cookies the auth URL
-(``?token=...``) earns, and the upgrade is origin-checked against ``allow_origin``.
+The protocol (message format, streaming, version checks, diagnose answers) is upstream's.
+The subclasses here plug in the fixes from ``http_over_ws_compat``, authenticate once per
+connection instead of once per message, and answer tunnelled requests inside the server
+(``tunnel_dispatch``) instead of over a loopback HTTP hop.
+
+The WebSocket upgrades themselves need no login (also with
+``ServerApp.allow_unauthenticated_access=False``): the upgrade grants nothing. Every
+tunnelled request and every proxied WebSocket is authenticated by Jupyter with the
+cookies the auth URL (``?token=...``) earns, and every upgrade is origin-checked against
+``allow_origin``.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
 from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.utils import url_path_join
 from tornado import httpclient, websocket
+from tornado.concurrent import Future
+from tornado.ioloop import IOLoop
+from tornado.iostream import StreamClosedError
 
 from colab_local.http_over_ws_compat import (
-    auth_cookie_header,
+    auth_cookies,
     import_upstream_handlers,
     server_certfile,
 )
 from colab_local.state import SETTINGS_KEY, ColabState
+from colab_local.tunnel_dispatch import (
+    TunnelConnection,
+    connection_context,
+    dispatch,
+    dispatched_request,
+)
 from colab_local.tunnel_messages import check_message
 
 upstream: Any = import_upstream_handlers()
@@ -33,7 +49,6 @@ INTERNAL_ERROR = 1011
 #: The protocol version served, as Colab's ``min_version`` is compared against it.
 PROTOCOL_VERSION = str(upstream.HANDLER_VERSION)
 AUTH_URL_PARAM: str = upstream._AUTH_URL_QUERY_PARAM
-
 
 #: How long the auth-URL request may take before the client is told it failed.
 AUTH_TIMEOUT = 20.0
@@ -49,6 +64,22 @@ class AuthURLError(Exception):
         self.close_code = close_code
 
 
+@dataclass(frozen=True)
+class Authentication:
+    """What the auth URL earned: Jupyter's login and XSRF cookies."""
+
+    cookies: dict[str, str]
+    referer: str
+
+    def headers(self) -> dict[str, str]:
+        # A same-origin Referer lets authenticated GETs of /files/... through Jupyter's
+        # cross-site-inclusion check (defect 6).
+        headers = {"Referer": self.referer}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        return headers
+
+
 class _ColabSocketMixin:
     """What every colab-local HTTP-over-WebSocket handler changes in upstream's base."""
 
@@ -60,8 +91,12 @@ class _ColabSocketMixin:
         # Upstream's base __init__ runs RequestHandler.__init__ twice and, for HTTPS,
         # reads the NotebookApp certfile jupyter_server never sets (defect 4).
         websocket.WebSocketHandler.__init__(self, application, request, **kwargs)  # type: ignore[arg-type]
+        # The auth URL carries the token; tornado logs the request URI on errors (defect
+        # 7). Arguments stay parsed in request.query_arguments, where the handshake reads them.
+        request.uri = without_query_param(request.uri, AUTH_URL_PARAM)
+        request.query = without_query_param(f"?{request.query}", AUTH_URL_PARAM)[1:]
         self.ca_certs = server_certfile(self.settings) if request.protocol == "https" else None
-        self._auth_headers: dict[str, str] | None = None
+        self._authentication: Authentication | None = None
 
     @property
     def max_message_size(self) -> int:
@@ -72,16 +107,22 @@ class _ColabSocketMixin:
     async def get(self, *args: Any, **kwargs: Any) -> None:
         await websocket.WebSocketHandler.get(self, *args, **kwargs)  # type: ignore[arg-type]
 
-    async def _attach_auth_cookies(self) -> None:
-        """Authenticate with the auth URL once per connection (defects 2 and 5)."""
-        if self._auth_headers is None:
-            self._auth_headers = await self._fetch_auth_headers()
-        self.request.headers.update(self._auth_headers)
+    async def authenticate(self) -> Authentication | None:
+        """Request the auth URL once per connection (defect 5); None without one."""
+        if self._authentication is None:
+            self._authentication = await self._fetch_authentication()
+        return self._authentication
 
-    async def _fetch_auth_headers(self) -> dict[str, str]:
+    async def _attach_auth_cookies(self) -> None:
+        """Upstream's hook (proxied sockets): the relayed upgrade carries the cookies."""
+        authentication = await self.authenticate()
+        if authentication is not None:
+            self.request.headers.update(authentication.headers())
+
+    async def _fetch_authentication(self) -> Authentication | None:
         auth_url = self.get_argument(AUTH_URL_PARAM, default="")  # type: ignore[attr-defined]
         if not auth_url:
-            return {}
+            return None
         parsed = urlparse(auth_url)
         # Refuses any scheme, host or port but this server's, before any request is made.
         try:
@@ -108,21 +149,20 @@ class _ColabSocketMixin:
             raise AuthURLError(
                 502, f"the auth URL answered {response.code} {response.reason}", INTERNAL_ERROR
             )
-        headers = {
-            # A same-origin Referer lets authenticated GETs of /files/... through
-            # Jupyter's cross-site-inclusion check (defect 6).
-            "Referer": f"{self.request.protocol}://{self.request.host}/",
-        }
-        cookie = auth_cookie_header(response.headers.get_list("Set-Cookie"))
-        if cookie:
-            headers["Cookie"] = cookie
-        return headers
+        return Authentication(
+            cookies=auth_cookies(response.headers.get_list("Set-Cookie")),
+            referer=f"{self.request.protocol}://{self.request.host}/",
+        )
 
 
 class TunnelHandler(_ColabSocketMixin, upstream.HttpOverWebSocketHandler):  # type: ignore[misc]
-    """``/http_over_websocket``: each message is an HTTP request to this server."""
+    """``/http_over_websocket``: each message is an HTTP request to this server.
 
-    _auth_error: AuthURLError | None = None
+    Upstream's ``open`` checks ``min_version``; messages are answered here, one at a time
+    per connection as upstream does, each dispatched inside the server.
+    """
+
+    _in_flight: TunnelConnection | None = None
 
     async def on_message(self, message: str | bytes) -> None:
         rejection = check_message(message)
@@ -130,23 +170,60 @@ class TunnelHandler(_ColabSocketMixin, upstream.HttpOverWebSocketHandler):  # ty
             self.log.warning("colab_local | tunnel message refused: %s", rejection.reason)
             self._write_error(status=400, msg=rejection.reason, message_id=rejection.message_id)
             return
-        await super().on_message(message)
-
-    async def _attach_auth_cookies(self) -> None:
+        contents = json.loads(message)
+        message_id = contents["message_id"]
         try:
-            await super()._attach_auth_cookies()
+            authentication = await self.authenticate()
         except AuthURLError as e:
-            self._auth_error = e
-            raise
+            self.log.warning("colab_local | tunnel authentication failed: %s", e.reason)
+            self._write_error(status=e.status, msg=e.reason, message_id=message_id)
+            return
+        connection = TunnelConnection(message_id, self._send, connection_context(self.request))
+        request = dispatched_request(
+            self.request,
+            contents,
+            authentication.headers() if authentication else {},
+            authentication.cookies.get("_xsrf") if authentication else None,
+            connection,
+        )
+        self._in_flight = connection
+        try:
+            await dispatch(self.application, request, connection)
+        finally:
+            self._in_flight = None
 
-    def _on_unhandled_exception(self, message_id: Any) -> None:
-        # Upstream answers every failure "500 Uncaught server-side exception"; an auth URL
-        # that is refused, fails or hangs says so, with its own status.
-        error, self._auth_error = self._auth_error, None
-        if error is not None:
-            self._write_error(status=error.status, msg=error.reason, message_id=message_id)
-        else:
-            super()._on_unhandled_exception(message_id)
+    def _send(self, message: dict[str, Any]) -> Future[None]:
+        """Queue one message; the future fails with StreamClosedError if the client left.
+
+        StreamClosedError is what tornado's handlers expect from a closed connection
+        (StaticFileHandler, for one, then stops quietly). The write itself runs from the
+        event loop, not inside the handler's call stack: a broken pipe raised there is
+        kept by the closed stream, and its traceback would otherwise pin the handler's
+        frames (and a download's open file) until the next full garbage collection.
+        """
+        written: Future[None] = Future()
+        # Not every write is awaited (a handler awaits only its last); a failure nobody
+        # awaits is expected when the client leaves, not an error to report.
+        written.add_done_callback(lambda f: f.cancelled() or f.exception())
+        IOLoop.current().add_callback(self._write_now, message, written)
+        return written
+
+    def _write_now(self, message: dict[str, Any], written: Future[None]) -> None:
+        text = json.dumps(message)
+        del message
+        try:
+            future = self.write_message(text)
+        except websocket.WebSocketClosedError:
+            future = _closed_future()
+        future.add_done_callback(functools.partial(_relay_outcome, written))
+        # A broken pipe raised inside write_message keeps this frame (through its
+        # traceback's frame chain) for as long as the closed stream lives: drop what it
+        # would otherwise keep alive.
+        del written, text, future
+
+    def on_close(self) -> None:
+        if self._in_flight is not None:
+            self._in_flight.on_client_gone()
 
 
 class DiagnoseHandler(_ColabSocketMixin, upstream.HttpOverWebSocketDiagnosticHandler):  # type: ignore[misc]
@@ -159,13 +236,6 @@ class ProxiedSocketHandler(_ColabSocketMixin, upstream.ProxiedSocketHandler):  #
     def __init__(self, application: Any, request: Any, **kwargs: Any) -> None:
         super().__init__(application, request, **kwargs)
         self._proxied_ws_future = None
-
-    def open(self, *args: Any, **kwargs: Any) -> Any:
-        # Upstream relays (and logs at INFO) the full request URI, auth URL and token
-        # included (defect 7). The relayed socket is authenticated by cookies, so the auth
-        # URL is dropped from the URI; the parsed query arguments keep it for the handshake.
-        self.request.uri = without_query_param(self.request.uri, AUTH_URL_PARAM)
-        return super().open(*args, **kwargs)
 
     def _on_unhandled_exception(self, e: Exception) -> None:
         # Upstream closes with the HTTP status as the close code (500 is not a valid
@@ -186,6 +256,19 @@ class ProxiedSocketHandler(_ColabSocketMixin, upstream.ProxiedSocketHandler):  #
         await super()._attach_auth_cookies()
         # The browser's extension offer (permessage-deflate) is not this relay's to accept.
         self.request.headers.pop("Sec-WebSocket-Extensions", None)
+
+
+def _closed_future() -> Future[None]:
+    future: Future[None] = Future()
+    future.set_exception(StreamClosedError())
+    return future
+
+
+def _relay_outcome(written: Future[None], done: Future[None]) -> None:
+    if done.cancelled() or done.exception() is not None:
+        written.set_exception(StreamClosedError())
+    else:
+        written.set_result(None)
 
 
 def close_reason(text: str) -> str:

@@ -16,20 +16,28 @@ Defects:
    ``notebook`` package is never replaced or altered. Goes when upstream imports
    jupyter_server.
 2. The auth-URL handshake builds a Cookie header that starts with a space; tornado >= 6.5
-   rejects it (``HTTPInputError: Invalid header value``). Answer: ``auth_cookie_header``
-   builds the header correctly; the handlers in ``http_over_ws`` use it.
+   rejects it (``HTTPInputError: Invalid header value``). Answer: ``auth_cookies`` reads
+   the cookies; the handlers in ``http_over_ws`` build the header from them.
 3. ``from distutils import version`` fails on Python >= 3.12 (and warns before). Answer:
    a stand-in ``distutils.version`` providing ``StrictVersion`` during the import.
 4. For HTTPS it reads ``config["NotebookApp"]["certfile"]``, which jupyter_server never
    fills. Answer: ``server_certfile`` reads ``ServerApp.certfile`` from the settings.
-5. It re-fetches the auth URL for every tunnelled message. Answer: the handlers in
-   ``http_over_ws`` authenticate once per WebSocket connection.
+5. It re-fetches the auth URL for every tunnelled message, and answers each message with
+   a new loopback HTTP request to the same server (about 3x a direct request). Answer:
+   the handlers in ``http_over_ws`` authenticate once per WebSocket connection and
+   dispatch tunnelled requests inside the server (``tunnel_dispatch``).
 6. Tunnelled GETs of non-API pages (``/files/...``) answer 403 "Blocking request from
    unknown origin": the proxied request has no Referer. Answer: the handlers forward a
    Referer naming the server itself, which is what a same-origin browser request carries.
-7. The proxied-WebSocket handler logs, at INFO, the URL it relays to: the full request
-   URI, whose auth URL carries the token. Answer: the handler in ``http_over_ws`` drops
-   the auth URL from the relayed URI (the relayed socket is authenticated by cookies).
+7. The auth URL, token included, sits in the request URI, which upstream logs at INFO
+   (the proxied socket's target) and tornado logs with every uncaught error. Answer: the
+   handlers in ``http_over_ws`` drop it from the URI once the query is parsed (the relayed
+   socket is authenticated by cookies).
+8. A client that disconnects during a streamed response makes upstream's streaming
+   callback raise into tornado, which logs "Uncaught exception" tracebacks, and a
+   malformed message raises inside its handler so the client never hears back. Answer:
+   in-server dispatch stops the handler through its connection-close path, and
+   ``tunnel_messages`` answers malformed messages with 400.
 
 Enabling ``jupyter_http_over_ws`` as an extension of its own (the old recipe) keeps
 working: once imported here, its module is complete, and ``silence_standalone_extension``
@@ -186,21 +194,22 @@ def silence_standalone_extension(package: types.ModuleType) -> None:
     package._load_jupyter_server_extension = _standalone_load  # type: ignore[attr-defined]
 
 
-def auth_cookie_header(set_cookie_headers: list[str]) -> str:
-    """The Cookie header carrying the cookies from an auth-URL response (defect 2).
+def auth_cookies(set_cookie_headers: list[str]) -> dict[str, str]:
+    """The cookies an auth-URL response set, as name -> value to send back (defect 2).
 
-    Upstream joins ``SimpleCookie.output(header="")`` fragments, each of which begins with
-    a space; tornado >= 6.5 rejects such a header value. Built here from name=value pairs.
+    Upstream joins ``SimpleCookie.output(header="")`` fragments into a Cookie header, each
+    fragment beginning with a space; tornado >= 6.5 rejects such a header value. The
+    header is built from these name=value pairs instead.
     """
-    pairs: list[str] = []
+    jar: dict[str, str] = {}
     for header in set_cookie_headers:
-        jar: cookies.SimpleCookie = cookies.SimpleCookie()
+        parsed: cookies.SimpleCookie = cookies.SimpleCookie()
         try:
-            jar.load(header)
+            parsed.load(header)
         except cookies.CookieError:
             continue
-        pairs.extend(f"{morsel.key}={morsel.coded_value}" for morsel in jar.values())
-    return "; ".join(pairs)
+        jar.update({morsel.key: morsel.coded_value for morsel in parsed.values()})
+    return jar
 
 
 def server_certfile(settings: dict[str, Any]) -> str | None:

@@ -1,0 +1,193 @@
+"""Tunnelled requests dispatched inside the server, not over a loopback HTTP hop.
+
+Upstream answers each tunnel message by making a new HTTP request to this same server.
+That costs a connection per message and, for large responses, a second copy of every
+byte through the loopback. Here each message becomes an ``HTTPServerRequest`` handed to
+the server's own tornado application, exactly as the HTTP server would hand it over:
+same routing, same handlers, same authentication (the cookies the auth URL earned), XSRF
+(``_xsrf`` argument for unsafe methods), origin, host and CORS checks, same transforms.
+Only the "connection" differs: :class:`TunnelConnection` turns what the handler writes
+into the protocol's messages, one chunk at a time, with back-pressure from the socket.
+
+Wire format, as upstream's ``_StreamingResponseEmitter``: the first message carries
+``status``, ``statusText`` and ``headers``; one message is held back so that the last one
+carries ``done: true``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import types
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from tornado import httputil
+from tornado.concurrent import Future, future_set_result_unless_cancelled
+from tornado.iostream import StreamClosedError
+
+#: Response bytes per tunnel message; a large body is split so no message is huge.
+CHUNK_BYTES = 1024 * 1024
+#: Methods for which upstream adds the ``_xsrf`` cookie value as an argument.
+XSRF_METHODS = frozenset({"DELETE", "PATCH", "POST", "PUT"})
+#: Request headers of the WebSocket upgrade that must not reach the dispatched request.
+_HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "upgrade",
+        "content-length",
+        "transfer-encoding",
+        "sec-websocket-key",
+        "sec-websocket-version",
+        "sec-websocket-extensions",
+        "sec-websocket-protocol",
+        "cookie",
+    }
+)
+
+SendMessage = Callable[[dict[str, Any]], "Future[None]"]
+
+
+def _done_future() -> Future[None]:
+    future: Future[None] = Future()
+    future.set_result(None)
+    return future
+
+
+def _failed_future() -> Future[None]:
+    future: Future[None] = Future()
+    future.set_exception(StreamClosedError())
+    return future
+
+
+class TunnelConnection(httputil.HTTPConnection):
+    """Where a dispatched request's handler writes its response: the tunnel."""
+
+    def __init__(self, message_id: Any, send: SendMessage, context: Any) -> None:
+        self.context = context
+        self._message_id = message_id
+        self._send = send
+        self._metadata: dict[str, Any] | None = None
+        self._held_back: dict[str, Any] | None = None
+        self._close_callback: Callable[[], None] | None = None
+        self.client_gone = False
+        self.finished: Future[None] = Future()
+
+    def set_close_callback(self, callback: Callable[[], None] | None) -> None:
+        self._close_callback = callback
+
+    def on_client_gone(self) -> None:
+        """The tunnel closed: stop the handler (its writes fail) and release the waiter."""
+        self.client_gone = True
+        callback, self._close_callback = self._close_callback, None
+        if callback is not None:
+            callback()
+        future_set_result_unless_cancelled(self.finished, None)
+
+    def write_headers(
+        self,
+        start_line: httputil.RequestStartLine | httputil.ResponseStartLine,
+        headers: httputil.HTTPHeaders,
+        chunk: bytes | None = None,
+    ) -> Future[None]:
+        assert isinstance(start_line, httputil.ResponseStartLine)
+        self._metadata = {
+            "status": start_line.code,
+            "statusText": start_line.reason,
+            # As upstream: a plain dict, repeated headers joined by commas.
+            "headers": {name: headers[name] for name in headers},
+        }
+        return self.write(chunk) if chunk else _done_future()
+
+    def write(self, chunk: bytes) -> Future[None]:
+        future = _done_future()
+        for start in range(0, len(chunk), CHUNK_BYTES):
+            piece = chunk[start : start + CHUNK_BYTES]
+            future = self._emit({"data": base64.b64encode(piece).decode("ascii")})
+        return future
+
+    def finish(self) -> None:
+        last = self._held_back if self._held_back is not None else self._first({})
+        self._held_back = None
+        last["done"] = True
+        if not self.client_gone:
+            self._send(last)
+        future_set_result_unless_cancelled(self.finished, None)
+
+    def _first(self, message: dict[str, Any]) -> dict[str, Any]:
+        message["message_id"] = self._message_id
+        if self._metadata is not None:
+            message.update(self._metadata)
+            self._metadata = None
+        return message
+
+    def _emit(self, message: dict[str, Any]) -> Future[None]:
+        if self.client_gone:
+            return _failed_future()
+        previous, self._held_back = self._held_back, self._first(message)
+        if previous is None:
+            return _done_future()
+        previous["done"] = False
+        return self._send(previous)
+
+
+def dispatched_request(
+    tunnel_request: httputil.HTTPServerRequest,
+    contents: dict[str, Any],
+    auth_headers: dict[str, str],
+    xsrf: str | None,
+    connection: TunnelConnection,
+) -> httputil.HTTPServerRequest:
+    """The request a tunnel message stands for, as the HTTP server would have built it.
+
+    ``contents`` has passed ``tunnel_messages.check_message``: method and path are safe.
+    """
+    method = contents["method"].upper()
+    uri = contents["path"]
+    if method in XSRF_METHODS and xsrf:
+        uri += ("&" if "?" in uri else "?") + urlencode({"_xsrf": xsrf})
+    headers = httputil.HTTPHeaders()
+    for name, value in tunnel_request.headers.get_all():
+        if name.lower() not in _HOP_BY_HOP:
+            headers.add(name, value)
+    for name in ("Cookie", "Referer"):
+        if name in auth_headers:
+            headers[name] = auth_headers[name]
+    body_text = contents.get("body")
+    if contents.get("body_base64"):
+        body = base64.b64decode(contents["body_base64"])
+    else:
+        body = body_text.encode("utf-8") if body_text else b""
+    if body:
+        headers["Content-Length"] = str(len(body))
+    request = httputil.HTTPServerRequest(
+        start_line=httputil.RequestStartLine(method, uri, "HTTP/1.1"),
+        headers=headers,
+        body=body,
+        connection=connection,
+    )
+    request._parse_body()
+    return request
+
+
+def connection_context(tunnel_request: httputil.HTTPServerRequest) -> Any:
+    """What a dispatched request learns of its peer: the tunnel client's address."""
+    return types.SimpleNamespace(
+        remote_ip=tunnel_request.remote_ip,
+        protocol=tunnel_request.protocol,
+        address=getattr(getattr(tunnel_request.connection, "context", None), "address", None),
+    )
+
+
+async def dispatch(
+    application: Any,
+    request: httputil.HTTPServerRequest,
+    connection: TunnelConnection,
+) -> None:
+    """Run ``request`` through the application; return once its response is written."""
+    delegate = application.find_handler(request)
+    prepared = delegate.execute()
+    if prepared is not None:
+        await prepared
+    await asyncio.shield(connection.finished)
