@@ -38,6 +38,7 @@ from colab_local.tunnel_dispatch import (
     connection_context,
     dispatch,
     dispatched_request,
+    encode_message,
 )
 from colab_local.tunnel_messages import check_message
 
@@ -209,7 +210,7 @@ class TunnelHandler(_ColabSocketMixin, upstream.HttpOverWebSocketHandler):  # ty
         return written
 
     def _write_now(self, message: dict[str, Any], written: Future[None]) -> None:
-        text = json.dumps(message)
+        text = encode_message(message)
         del message
         try:
             future = self.write_message(text)

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import json
 import types
 from collections.abc import Callable
 from typing import Any
@@ -55,6 +57,12 @@ def _done_future() -> Future[None]:
     return future
 
 
+def _retrieve(future: asyncio.Future[None]) -> None:
+    """Mark a write's failure as seen: when the client left, nobody else may look."""
+    if not future.cancelled():
+        future.exception()
+
+
 def _failed_future() -> Future[None]:
     future: Future[None] = Future()
     future.set_exception(StreamClosedError())
@@ -72,6 +80,7 @@ class TunnelConnection(httputil.HTTPConnection):
         self._held_back: dict[str, Any] | None = None
         self._close_callback: Callable[[], None] | None = None
         self.client_gone = False
+        self._tail: asyncio.Future[None] | None = None
         self.finished: Future[None] = Future()
 
     def set_close_callback(self, callback: Callable[[], None] | None) -> None:
@@ -101,13 +110,32 @@ class TunnelConnection(httputil.HTTPConnection):
         return self.write(chunk) if chunk else _done_future()
 
     def write(self, chunk: bytes) -> Future[None]:
-        future = _done_future()
+        """Send ``chunk`` a piece at a time, each encoded only once the last one is sent.
+
+        The client decodes one piece while the next is encoded, and a large body never
+        sits encoded in memory all at once. Writes run in order, one after the other.
+        """
+        task = asyncio.ensure_future(self._write_after(self._tail, chunk))
+        task.add_done_callback(_retrieve)
+        self._tail = task
+        return task
+
+    async def _write_after(self, previous: asyncio.Future[None] | None, chunk: bytes) -> None:
+        if previous is not None:
+            with contextlib.suppress(StreamClosedError):
+                await previous
         for start in range(0, len(chunk), CHUNK_BYTES):
             piece = chunk[start : start + CHUNK_BYTES]
-            future = self._emit({"data": base64.b64encode(piece).decode("ascii")})
-        return future
+            await self._emit({"data": base64.b64encode(piece).decode("ascii")})
 
     def finish(self) -> None:
+        # RequestHandler.finish() calls this right after its last write, without waiting.
+        if self._tail is not None and not self._tail.done():
+            self._tail.add_done_callback(lambda _: self._finish_now())
+        else:
+            self._finish_now()
+
+    def _finish_now(self) -> None:
         last = self._held_back if self._held_back is not None else self._first({})
         self._held_back = None
         last["done"] = True
@@ -130,6 +158,18 @@ class TunnelConnection(httputil.HTTPConnection):
             return _done_future()
         previous["done"] = False
         return self._send(previous)
+
+
+def encode_message(message: dict[str, Any]) -> str:
+    """``json.dumps(message)``, without running the encoder over a large ``data`` string.
+
+    ``data`` is base64, which JSON never escapes, so it is spliced in as it is.
+    """
+    data = message.get("data")
+    if not data:
+        return json.dumps(message)
+    head = json.dumps({key: value for key, value in message.items() if key != "data"})
+    return f'{head[:-1]}, "data": "{data}"}}'
 
 
 def dispatched_request(

@@ -93,16 +93,19 @@ async def open_tunnel(
 async def read_response(ws: Any) -> TunnelResponse:
     """Read one streamed response: status and headers first, ``done: true`` last."""
     messages: list[dict[str, Any]] = []
+    chunks: list[bytes] = []
     while True:
         raw = await ws.read_message()
         if raw is None:
             raise ConnectionError(f"tunnel closed: {ws.close_code} {ws.close_reason}")
         message = json.loads(raw)
+        # Decoded as it arrives, as a streaming client does, while the server sends more.
+        chunks.append(base64.b64decode(message.pop("data", "")))
         messages.append(message)
         if message.get("done"):
             break
     first = messages[0]
-    body = b"".join(base64.b64decode(m.get("data", "")) for m in messages)
+    body = b"".join(chunks)
     return TunnelResponse(
         status=first["status"],
         status_text=first.get("statusText", ""),
