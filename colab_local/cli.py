@@ -6,10 +6,12 @@ Built like other Jupyter subcommands (jupyter_core's JupyterApp, traitlets setti
 
 from __future__ import annotations
 
+import getpass
 import json
 import logging
 import sys
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any, NoReturn
 from urllib.error import HTTPError, URLError
 from urllib.request import Request, urlopen
@@ -18,12 +20,22 @@ from jupyter_core.application import JupyterApp
 from jupyter_core.paths import jupyter_runtime_dir
 from jupyter_server.serverapp import ServerApp, list_running_servers
 from jupyter_server.utils import url_path_join
-from traitlets import Bool
+from traitlets import Bool, Unicode
 
 from colab_local._version import __version__
 from colab_local.colab_settings import COLAB_PORT, ColabLocal, user_value
 from colab_local.connection_info import colab_url, tunnel_command
 from colab_local.server_token import token_path
+from colab_local.service_unit import (
+    MARKER,
+    SYSTEMD_RUNTIME_MARKER,
+    UNIT_NAME,
+    next_steps,
+    systemd_available,
+    unit_text,
+    user_unit_dir,
+    without_systemd_hint,
+)
 from colab_local.token_store import TokenFileError, read, rotate
 
 DOCTOR_TIMEOUT = 10
@@ -184,6 +196,58 @@ class ColabDoctorApp(_ColabSubcommand):
         return report
 
 
+class ColabServiceApp(_ColabSubcommand):
+    name = "jupyter-colab-service"
+    description = (
+        "Print a systemd user unit that keeps `jupyter notebook` running for this user (same "
+        "URL, restarted on failure); --install writes it, --uninstall removes it."
+    )
+    install = Bool(False, config=True, help="Write the unit to ~/.config/systemd/user.")
+    uninstall = Bool(False, config=True, help="Remove the unit --install wrote.")
+    directory = Unicode("", config=True, help="Working directory of the server (default: here).")
+    systemd_marker = Unicode(
+        SYSTEMD_RUNTIME_MARKER,
+        config=True,
+        help="Directory whose presence means systemd runs this machine.",
+    )
+    flags = {
+        "install": ({"ColabServiceApp": {"install": True}}, "Write the unit."),
+        "uninstall": ({"ColabServiceApp": {"uninstall": True}}, "Remove the unit."),
+    }
+    aliases = {"directory": "ColabServiceApp.directory"}
+
+    def start(self) -> None:
+        path = user_unit_dir() / UNIT_NAME
+        if self.uninstall:
+            self.remove(path)
+            return
+        directory = Path(self.directory or Path.cwd()).expanduser().resolve()
+        if not directory.is_dir():
+            self.fail(f"{directory} is not a directory")
+        text = unit_text(directory)
+        if not self.install:
+            print(text, end="")
+            print(f"# Install it: jupyter colab service --install --directory {directory}")
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            print(f"Wrote {path}. Then run:")
+            for step in next_steps(getpass.getuser()):
+                print(f"  {step}")
+            print("The server keeps its persisted token, so the URL saved in Colab stays valid.")
+        if not systemd_available(self.systemd_marker):
+            print(without_systemd_hint())
+
+    def remove(self, path: Path) -> None:
+        if not path.exists():
+            print(f"Nothing to remove: {path} does not exist.")
+            return
+        if MARKER not in path.read_text(errors="replace"):
+            self.fail(f"{path} was not written by jupyter colab service; left alone")
+        path.unlink()
+        print(f"Removed {path}. If it was enabled: systemctl --user disable --now {UNIT_NAME}")
+
+
 class ColabApp(JupyterApp):
     name = "jupyter-colab"
     version = __version__
@@ -193,6 +257,7 @@ class ColabApp(JupyterApp):
         "url": (ColabUrlApp, ColabUrlApp.description),
         "token": (ColabTokenApp, ColabTokenApp.description),
         "doctor": (ColabDoctorApp, ColabDoctorApp.description),
+        "service": (ColabServiceApp, ColabServiceApp.description),
     }
 
     def start(self) -> None:

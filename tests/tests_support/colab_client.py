@@ -208,3 +208,17 @@ async def direct_fetch(
         follow_redirects=follow_redirects,
     )
     return await httpclient.AsyncHTTPClient().fetch(request, raise_error=False)
+
+
+async def read_until_busy(ws: Any) -> bool:
+    """Read kernel messages until the kernel reports it is busy with a request."""
+    while True:
+        raw = await ws.read_message()
+        if raw is None:
+            return False
+        message = json.loads(raw)
+        if (
+            message.get("msg_type") == "status"
+            and message["content"].get("execution_state") == "busy"
+        ):
+            return True
