@@ -121,7 +121,7 @@ def origin_problem(allow_origin: str, allow_origin_pat: str) -> str | None:
         )
     if allow_origin:
         return f"ServerApp.allow_origin={allow_origin!r} refuses Colab's origin {COLAB_ORIGIN!r}."
-    if allow_origin_pat and re.match(allow_origin_pat, COLAB_ORIGIN):
+    if allow_origin_pat and re.fullmatch(allow_origin_pat, COLAB_ORIGIN):
         return None
     if allow_origin_pat:
         return (

@@ -14,7 +14,8 @@ origins are allowed.
 
 from __future__ import annotations
 
-from jupyter_server.utils import origin_matches_pat
+import re
+
 from tornado import httputil
 from tornado.web import OutputTransform
 
@@ -26,10 +27,12 @@ ALLOW_ORIGIN = "Access-Control-Allow-Origin"
 
 
 def origin_allowed(origin: str, allow_origin: str, allow_origin_pat: str) -> bool:
-    """Jupyter's own rule: ``allow_origin`` exactly (or ``*``), else the pattern."""
+    """Jupyter's rule: ``allow_origin`` exactly (or ``*``), else the whole origin matching
+    the pattern: a full match, as jupyter_server does since CVE-2026-40110 (older releases
+    matched a prefix, which colab-local does not honour)."""
     if allow_origin:
         return allow_origin in ("*", origin)
-    return bool(allow_origin_pat) and bool(origin_matches_pat(allow_origin_pat, origin))
+    return bool(allow_origin_pat) and re.fullmatch(allow_origin_pat, origin) is not None
 
 
 def cors_transform(

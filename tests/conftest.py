@@ -2,7 +2,20 @@ from __future__ import annotations
 
 import pytest
 
+from tests_support.server_process import JupyterProcess, free_port
+
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+
+@pytest.fixture
+def fresh_server(tmp_path):
+    """A real `jupyter notebook` from the installed package, on a free port, stopped after."""
+    process = JupyterProcess(tmp_path, ["--no-browser", "--allow-root", f"--port={free_port()}"])
+    process.start()
+    try:
+        yield process.wait_ready()
+    finally:
+        process.stop()
 
 
 @pytest.fixture

@@ -17,24 +17,12 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests_support.server_process import JupyterProcess, free_port
-
 pytestmark = pytest.mark.installed
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", "test-artifacts"))
 WAIT = 30
-
-
-@pytest.fixture
-def server(tmp_path):
-    process = JupyterProcess(tmp_path, ["--no-browser", "--allow-root", f"--port={free_port()}"])
-    process.start()
-    try:
-        yield process.wait_ready()
-    finally:
-        process.stop()
 
 
 @pytest.fixture
@@ -60,17 +48,17 @@ def browser(tmp_path):
         driver.quit()
 
 
-def test_person_logs_in_opens_connect_page_and_copies_the_url(server, browser):
-    connect = f"{server.http_root}colab/connect"
-    expected_url = f"http://localhost:{server.port}/?token={server.token}"
+def test_person_logs_in_opens_connect_page_and_copies_the_url(fresh_server, browser):
+    connect = f"{fresh_server.http_root}colab/connect"
+    expected_url = f"http://localhost:{fresh_server.port}/?token={fresh_server.token}"
     wait = WebDriverWait(browser, WAIT)
 
     browser.get(connect)  # not logged in yet: Jupyter's login page
     password = wait.until(
         expected_conditions.presence_of_element_located((By.ID, "password_input"))
     )
-    assert server.token not in browser.page_source
-    password.send_keys(server.token)
+    assert fresh_server.token not in browser.page_source
+    password.send_keys(fresh_server.token)
     password.submit()
 
     field = wait.until(expected_conditions.presence_of_element_located((By.ID, "colab-url")))
@@ -81,7 +69,7 @@ def test_person_logs_in_opens_connect_page_and_copies_the_url(server, browser):
     browser.execute_cdp_cmd(
         "Browser.grantPermissions",
         {
-            "origin": f"http://localhost:{server.port}",
+            "origin": f"http://localhost:{fresh_server.port}",
             "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"],
         },
     )

@@ -21,11 +21,7 @@ EVIL = "https://evil.example"
 
 
 async def assert_server_up(http_root, token):
-    tunnel = await colab.open_tunnel(http_root, token)
-    try:
-        assert (await tunnel.request("GET", "/api/status")).status == 200
-    finally:
-        tunnel.close()
+    assert await colab.tunnel_status(http_root, token) == 200
 
 
 async def new_session(http_root, token, name="hardening.ipynb"):

@@ -17,16 +17,6 @@ from tests_support.server_process import JupyterProcess, free_port
 pytestmark = pytest.mark.installed
 
 
-@pytest.fixture
-def server(tmp_path):
-    process = JupyterProcess(tmp_path, ["--no-browser", "--allow-root", f"--port={free_port()}"])
-    process.start()
-    try:
-        yield process.wait_ready()
-    finally:
-        process.stop()
-
-
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -46,8 +36,8 @@ async def read_until(ws, predicate, limit=500):
     raise AssertionError("no matching message")
 
 
-async def test_kernel_killed_mid_execution_is_reported_and_server_stays_up(server):
-    root, token = server.http_root, server.token
+async def test_kernel_killed_mid_execution_is_reported_and_server_stays_up(fresh_server):
+    root, token = fresh_server.http_root, fresh_server.token
     tunnel = await colab.open_tunnel(root, token)
     session = (
         await tunnel.request("POST", "/api/sessions", colab.session_body("dies.ipynb"))
@@ -56,23 +46,7 @@ async def test_kernel_killed_mid_execution_is_reported_and_server_stays_up(serve
     channel = await colab.open_proxied_kernel(root, token, kernel_id, uuid.uuid4().hex)
     kernel_pid = int(await colab.execute(channel, "import os; print(os.getpid())", "s"))
 
-    channel.write_message(
-        json.dumps(
-            {
-                "header": {
-                    "msg_id": "long",
-                    "username": "colab",
-                    "session": "s",
-                    "msg_type": "execute_request",
-                    "version": "5.3",
-                },
-                "parent_header": {},
-                "metadata": {},
-                "content": {"code": "import time; time.sleep(120)", "silent": False},
-                "channel": "shell",
-            }
-        )
-    )
+    colab.send_execute(channel, "import time; time.sleep(120)", "s")
     await read_until(channel, lambda m: m.get("content", {}).get("execution_state") == "busy")
     os.kill(kernel_pid, signal.SIGKILL)
 
@@ -94,27 +68,27 @@ async def test_kernel_killed_mid_execution_is_reported_and_server_stays_up(serve
     assert await colab.execute(again, "print('alive')", "s2") == "alive\n"
     again.close()
     tunnel.close()
-    assert server.proc.poll() is None
+    assert fresh_server.proc.poll() is None
 
 
-async def test_client_leaving_mid_download_leaks_nothing(server):
-    big = server.root / "big.bin"
+async def test_client_leaving_mid_download_leaks_nothing(fresh_server):
+    big = fresh_server.root / "big.bin"
     big.write_bytes(os.urandom(50 * 1024 * 1024))
-    pid = server.proc.pid
-    warm = await colab.open_tunnel(server.http_root, server.token)
+    pid = fresh_server.proc.pid
+    warm = await colab.open_tunnel(fresh_server.http_root, fresh_server.token)
     assert (await warm.request("GET", "/files/big.bin")).status == 200
     warm.close()
     rss_before = rss_mib(pid)
 
     for _ in range(10):
-        tunnel = await colab.open_tunnel(server.http_root, server.token)
+        tunnel = await colab.open_tunnel(fresh_server.http_root, fresh_server.token)
         tunnel.send_raw(json.dumps({"message_id": "m", "method": "GET", "path": "/files/big.bin"}))
         for _ in range(2):
             assert await tunnel.ws.read_message() is not None
         tunnel.ws.stream.close()  # the laptop drops the connection mid-download
 
     # The server keeps serving, and a full download still arrives intact.
-    check = await colab.open_tunnel(server.http_root, server.token)
+    check = await colab.open_tunnel(fresh_server.http_root, fresh_server.token)
     full = await check.request("GET", "/files/big.bin")
     check.close()
     assert full.body == big.read_bytes()
@@ -122,9 +96,9 @@ async def test_client_leaving_mid_download_leaks_nothing(server):
     # Memory does not grow with the number of interruptions, and nothing is logged as
     # an error. (Open file handles: see the closing note of the hardening issue.)
     assert rss_mib(pid) - rss_before < 30
-    assert "Traceback" not in server.log
-    assert server.token not in "\n".join(
-        line for line in server.log.splitlines() if "?token=" not in line
+    assert "Traceback" not in fresh_server.log
+    assert fresh_server.token not in "\n".join(
+        line for line in fresh_server.log.splitlines() if "?token=" not in line
     )
 
 

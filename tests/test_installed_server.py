@@ -230,11 +230,7 @@ async def test_jupyter_server_and_lab_behave_the_same(tmp_path, command):
     process.start()
     try:
         process.wait_ready()
-        tunnel = await colab.open_tunnel(process.http_root, process.token)
-        try:
-            assert (await tunnel.request("GET", "/api/kernelspecs")).status == 200
-        finally:
-            tunnel.close()
+        assert await colab.tunnel_status(process.http_root, process.token) == 200
         specs = await colab.direct_fetch(process.http_root, "api/kernelspecs", process.token)
         assert specs.headers["Access-Control-Allow-Origin"] == colab.COLAB_ORIGIN
         assert specs.headers["Access-Control-Allow-Credentials"] == "true"
@@ -260,11 +256,7 @@ async def test_old_recipe_extension_enabled_too_starts_clean(tmp_path):
     process.start()
     try:
         process.wait_ready()
-        tunnel = await colab.open_tunnel(process.http_root, process.token)
-        try:
-            assert (await tunnel.request("GET", "/api/kernelspecs")).status == 200
-        finally:
-            tunnel.close()
+        assert await colab.tunnel_status(process.http_root, process.token) == 200
     finally:
         process.stop()
     log = process.log

@@ -90,6 +90,15 @@ async def open_tunnel(
     return Tunnel(ws, http_root)
 
 
+async def tunnel_status(http_root: str, token: str, path: str = "/api/status") -> int:
+    """Open a tunnel, GET ``path`` through it, close it; the status it answered."""
+    tunnel = await open_tunnel(http_root, token)
+    try:
+        return (await tunnel.request("GET", path)).status
+    finally:
+        tunnel.close()
+
+
 async def read_response(ws: Any) -> TunnelResponse:
     """Read one streamed response: status and headers first, ``done: true`` last."""
     messages: list[dict[str, Any]] = []
@@ -142,8 +151,8 @@ def session_body(path: str) -> dict[str, Any]:
     return {"path": path, "name": path, "type": "notebook", "kernel": {"name": "python3"}}
 
 
-async def execute(ws: Any, code: str, session_id: str) -> str:
-    """Run ``code`` on the kernel behind ``ws``; return its stdout once the kernel is idle."""
+def send_execute(ws: Any, code: str, session_id: str) -> str:
+    """Send an execute request, as Colab does; return its msg_id without waiting."""
     msg_id = uuid.uuid4().hex
     ws.write_message(
         json.dumps(
@@ -163,6 +172,12 @@ async def execute(ws: Any, code: str, session_id: str) -> str:
             }
         )
     )
+    return msg_id
+
+
+async def execute(ws: Any, code: str, session_id: str) -> str:
+    """Run ``code`` on the kernel behind ``ws``; return its stdout once the kernel is idle."""
+    msg_id = send_execute(ws, code, session_id)
     stdout: list[str] = []
     while True:
         raw = await ws.read_message()
