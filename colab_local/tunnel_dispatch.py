@@ -29,8 +29,9 @@ from tornado import httputil
 from tornado.concurrent import Future, future_set_result_unless_cancelled
 from tornado.iostream import StreamClosedError
 
-#: Response bytes per tunnel message; a large body is split so no message is huge.
-CHUNK_BYTES = 1024 * 1024
+#: Response bytes per tunnel message: a large body streams in small pieces, so the client
+#: decodes one while the server encodes the next (256 KiB measured best of 128 KiB-4 MiB).
+CHUNK_BYTES = 256 * 1024
 #: Methods for which upstream adds the ``_xsrf`` cookie value as an argument.
 XSRF_METHODS = frozenset({"DELETE", "PATCH", "POST", "PUT"})
 #: Request headers of the WebSocket upgrade that must not reach the dispatched request.
