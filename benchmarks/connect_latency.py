@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from tornado import httpclient
 
-from tests_support.server_process import JupyterProcess, free_port
+from tests_support.server_process import JupyterProcess, running_server
 
 TARGET_MS = 200
 
@@ -34,16 +34,11 @@ async def measure(process: JupyterProcess, rounds: int) -> list[float]:
 
 
 def main() -> int:
-    with tempfile.TemporaryDirectory(prefix="colab-local-connect-") as tmp:
-        process = JupyterProcess(
-            Path(tmp), ["--no-browser", "--allow-root", f"--port={free_port()}"]
-        )
-        process.start()
-        try:
-            process.wait_ready()
-            times = asyncio.run(measure(process, 200))
-        finally:
-            process.stop()
+    with (
+        tempfile.TemporaryDirectory(prefix="colab-local-connect-") as tmp,
+        running_server(Path(tmp)) as process,
+    ):
+        times = asyncio.run(measure(process, 200))
     worst = max(times)
     print(
         f"/colab/connect x{len(times)}: median {statistics.median(times):.1f} ms, "

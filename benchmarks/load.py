@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from tests_support import colab_client as colab
-from tests_support.server_process import JupyterProcess, free_port
+from tests_support.server_process import running_server
 
 
 async def one_client(root: str, token: str, index: int, executions: int, rtts: list[float]) -> int:
@@ -88,17 +88,10 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="colab-local-load-") as tmp:
-        process = JupyterProcess(
-            Path(tmp), ["--no-browser", "--allow-root", f"--port={free_port()}"]
-        )
-        process.start()
-        try:
-            process.wait_ready()
+        with running_server(Path(tmp)) as process:
             failures = asyncio.run(
                 run(process.http_root, process.token, args.clients, args.executions, args.timeout)
             )
-        finally:
-            process.stop()
         tracebacks = process.log.count("Traceback")
         print(f"server tracebacks in log {tracebacks}")
     return 0 if failures == 0 and tracebacks == 0 else 1

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests_support.server_process import JupyterProcess, free_port
+from tests_support.server_process import running_server
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -10,12 +10,8 @@ pytest_plugins = ["pytest_jupyter.jupyter_server"]
 @pytest.fixture
 def fresh_server(tmp_path):
     """A real `jupyter notebook` from the installed package, on a free port, stopped after."""
-    process = JupyterProcess(tmp_path, ["--no-browser", "--allow-root", f"--port={free_port()}"])
-    process.start()
-    try:
-        yield process.wait_ready()
-    finally:
-        process.stop()
+    with running_server(tmp_path) as process:
+        yield process
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +148,17 @@ class JupyterProcess:
         # Kernels run in the same session; make sure none outlives the test.
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def running_server(home: Path, *args: str) -> Iterator[JupyterProcess]:
+    """``jupyter notebook --no-browser --allow-root --port=<free> *args``, ready; stopped after."""
+    process = JupyterProcess(home, ["--no-browser", "--allow-root", f"--port={free_port()}", *args])
+    process.start()
+    try:
+        yield process.wait_ready()
+    finally:
+        process.stop()
 
 
 def run_jupyter(
