@@ -83,7 +83,9 @@ async def test_direct_rest_without_the_right_token_is_403(http_root, given):
 
 async def test_proxied_socket_with_a_wrong_token_closes_with_a_reason(http_root, token):
     session = await new_session(http_root, token)
-    ws = await colab.open_proxied_kernel(http_root, "wrong-token", session["kernel"]["id"], "s")
+    ws = await colab.open_proxied_kernel(
+        http_root, "wrong-token", session["kernel"]["id"], "s", ready=False
+    )
     assert await ws.read_message() is None
     assert ws.close_code == http_over_ws.POLICY_VIOLATION
     assert "not authorized" in ws.close_reason

@@ -7,6 +7,7 @@ and the direct flow (token-authenticated REST and kernel WebSocket from Colab's 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import uuid
@@ -137,25 +138,57 @@ async def tunnel_request(ws: Any, method: str, path: str, body: Any = None) -> T
     return response
 
 
-async def open_proxied_kernel(http_root: str, token: str, kernel_id: str, session_id: str) -> Any:
+async def open_proxied_kernel(
+    http_root: str, token: str, kernel_id: str, session_id: str, *, ready: bool = True
+) -> Any:
     query = urlencode(
         {"session_id": session_id, "jupyter_http_over_ws_auth_url": auth_url(http_root, token)}
     )
     path = f"http_over_websocket/proxied_ws/api/kernels/{quote(kernel_id)}/channels"
-    return await open_ws(f"{ws_root(http_root)}{path}?{query}")
+    ws = await open_ws(f"{ws_root(http_root)}{path}?{query}")
+    return await kernel_ready(ws) if ready else ws
 
 
 async def open_direct_kernel(http_root: str, token: str, kernel_id: str, session_id: str) -> Any:
     query = urlencode({"session_id": session_id, "token": token})
-    return await open_ws(f"{ws_root(http_root)}api/kernels/{quote(kernel_id)}/channels?{query}")
+    url = f"{ws_root(http_root)}api/kernels/{quote(kernel_id)}/channels?{query}"
+    return await kernel_ready(await open_ws(url))
 
 
 def session_body(path: str) -> dict[str, Any]:
     return {"path": path, "name": path, "type": "notebook", "kernel": {"name": "python3"}}
 
 
+async def kernel_ready(ws: Any, session_id: str = "ready") -> Any:
+    """Wait for the kernel's kernel_info_reply on a fresh channel, as frontends do before
+    executing: output sent before the server's IOPub subscription is up would be lost."""
+    msg_id = send_request(ws, "kernel_info_request", {}, session_id)
+
+    async def reply() -> None:
+        while True:
+            raw = await ws.read_message()
+            if raw is None:
+                raise ConnectionError(f"kernel channel closed: {ws.close_code} {ws.close_reason}")
+            message = json.loads(raw)
+            if (
+                message.get("parent_header", {}).get("msg_id") == msg_id
+                and message["msg_type"] == "kernel_info_reply"
+            ):
+                return
+
+    await asyncio.wait_for(reply(), TIMEOUT)
+    return ws
+
+
 def send_execute(ws: Any, code: str, session_id: str) -> str:
     """Send an execute request, as Colab does; return its msg_id without waiting."""
+    return send_request(
+        ws, "execute_request", {"code": code, "silent": False, "store_history": False}, session_id
+    )
+
+
+def send_request(ws: Any, msg_type: str, content: dict[str, Any], session_id: str) -> str:
+    """Send a shell-channel request; return its msg_id."""
     msg_id = uuid.uuid4().hex
     ws.write_message(
         json.dumps(
@@ -164,12 +197,12 @@ def send_execute(ws: Any, code: str, session_id: str) -> str:
                     "msg_id": msg_id,
                     "username": "colab",
                     "session": session_id,
-                    "msg_type": "execute_request",
+                    "msg_type": msg_type,
                     "version": "5.3",
                 },
                 "parent_header": {},
                 "metadata": {},
-                "content": {"code": code, "silent": False, "store_history": False},
+                "content": content,
                 "channel": "shell",
                 "buffers": [],
             }
@@ -180,6 +213,10 @@ def send_execute(ws: Any, code: str, session_id: str) -> str:
 
 async def execute(ws: Any, code: str, session_id: str) -> str:
     """Run ``code`` on the kernel behind ``ws``; return its stdout once the kernel is idle."""
+    return await asyncio.wait_for(_execute(ws, code, session_id), TIMEOUT)
+
+
+async def _execute(ws: Any, code: str, session_id: str) -> str:
     msg_id = send_execute(ws, code, session_id)
     stdout: list[str] = []
     while True:
