@@ -23,7 +23,7 @@ from jupyter_server.utils import url_path_join
 from traitlets import Bool, Unicode
 
 from colab_local._version import __version__
-from colab_local.colab_settings import COLAB_PORT, ColabLocal, user_value
+from colab_local.colab_settings import ColabLocal, user_value
 from colab_local.connection_info import colab_url, tunnel_command
 from colab_local.server_token import token_path
 from colab_local.service_unit import (
@@ -63,6 +63,15 @@ class _ColabSubcommand(JupyterApp):
         raise SystemExit(status)  # for type checkers: exit() does not return
 
 
+def configured_port(server: ServerApp) -> int:
+    """The port the user's configuration gives, the old NotebookApp spelling included.
+
+    Unset, it is ServerApp's default, which is Colab's 8888 (or JUPYTER_PORT).
+    """
+    _, port = user_value(server, "port")
+    return int(port)
+
+
 def running_colab_server(port: int) -> dict[str, Any] | None:
     """The running server's runtime info: the one on ``port``, else the newest."""
     servers: list[dict[str, Any]] = list(list_running_servers(jupyter_runtime_dir()))
@@ -86,9 +95,7 @@ class ColabUrlApp(_ColabSubcommand):
     def start(self) -> None:
         server = self.server_config()
         options = self.options(server)
-        explicit_port, port = user_value(server, "port")
-        if not explicit_port and options.apply_colab_settings:
-            port = COLAB_PORT
+        port = configured_port(server)
         running = running_colab_server(port)
         if running is not None:
             port, base_url, token = running["port"], running["base_url"], running.get("token", "")
@@ -157,9 +164,7 @@ class ColabDoctorApp(_ColabSubcommand):
 
     def start(self) -> None:
         server = self.server_config()
-        explicit_port, port = user_value(server, "port")
-        if not explicit_port and self.options(server).apply_colab_settings:
-            port = COLAB_PORT
+        port = configured_port(server)
         running = running_colab_server(port)
         if running is None:
             self.fail("no Jupyter server is running for this user; start one: jupyter notebook", 2)

@@ -35,10 +35,12 @@ from colab_local.http_over_ws_compat import (
 from colab_local.state import SETTINGS_KEY, ColabState
 from colab_local.tunnel_dispatch import (
     TunnelConnection,
+    closed_future,
     connection_context,
     dispatch,
     dispatched_request,
     encode_message,
+    mark_failure_seen,
 )
 from colab_local.tunnel_messages import check_message
 
@@ -205,7 +207,7 @@ class TunnelHandler(_ColabSocketMixin, upstream.HttpOverWebSocketHandler):  # ty
         written: Future[None] = Future()
         # Not every write is awaited (a handler awaits only its last); a failure nobody
         # awaits is expected when the client leaves, not an error to report.
-        written.add_done_callback(lambda f: f.cancelled() or f.exception())
+        written.add_done_callback(mark_failure_seen)
         IOLoop.current().add_callback(self._write_now, message, written)
         return written
 
@@ -215,7 +217,7 @@ class TunnelHandler(_ColabSocketMixin, upstream.HttpOverWebSocketHandler):  # ty
         try:
             future = self.write_message(text)
         except websocket.WebSocketClosedError:
-            future = _closed_future()
+            future = closed_future()
         future.add_done_callback(functools.partial(_relay_outcome, written))
         # A broken pipe raised inside write_message keeps this frame (through its
         # traceback's frame chain) for as long as the closed stream lives: drop what it
@@ -257,12 +259,6 @@ class ProxiedSocketHandler(_ColabSocketMixin, upstream.ProxiedSocketHandler):  #
         await super()._attach_auth_cookies()
         # The browser's extension offer (permessage-deflate) is not this relay's to accept.
         self.request.headers.pop("Sec-WebSocket-Extensions", None)
-
-
-def _closed_future() -> Future[None]:
-    future: Future[None] = Future()
-    future.set_exception(StreamClosedError())
-    return future
 
 
 def _relay_outcome(written: Future[None], done: Future[None]) -> None:

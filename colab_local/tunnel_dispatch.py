@@ -58,13 +58,14 @@ def _done_future() -> Future[None]:
     return future
 
 
-def _retrieve(future: asyncio.Future[None]) -> None:
+def mark_failure_seen(future: asyncio.Future[None]) -> None:
     """Mark a write's failure as seen: when the client left, nobody else may look."""
     if not future.cancelled():
         future.exception()
 
 
-def _failed_future() -> Future[None]:
+def closed_future() -> Future[None]:
+    """A write that failed because the client left."""
     future: Future[None] = Future()
     future.set_exception(StreamClosedError())
     return future
@@ -117,7 +118,7 @@ class TunnelConnection(httputil.HTTPConnection):
         sits encoded in memory all at once. Writes run in order, one after the other.
         """
         task = asyncio.ensure_future(self._write_after(self._tail, chunk))
-        task.add_done_callback(_retrieve)
+        task.add_done_callback(mark_failure_seen)
         self._tail = task
         return task
 
@@ -153,7 +154,7 @@ class TunnelConnection(httputil.HTTPConnection):
 
     def _emit(self, message: dict[str, Any]) -> Future[None]:
         if self.client_gone:
-            return _failed_future()
+            return closed_future()
         previous, self._held_back = self._held_back, self._first(message)
         if previous is None:
             return _done_future()

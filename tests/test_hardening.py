@@ -124,11 +124,7 @@ async def test_auth_url_elsewhere_is_refused_before_any_request(
 ):
     other, listener = bystander
     auth = auth.format(other=other, port=jp_http_port, token=token)
-    tunnel = await colab.open_tunnel(http_root, token, auth=auth)
-    try:
-        response = await tunnel.request("GET", "/api/status")
-    finally:
-        tunnel.close()
+    response = await colab.tunnel_get(http_root, token, auth=auth)
     assert response.status == 403
     with pytest.raises(BlockingIOError):
         listener.accept()
@@ -152,25 +148,15 @@ async def test_hanging_auth_url_fails_within_the_time_limit(
     http_root, token, hanging_page, monkeypatch
 ):
     monkeypatch.setattr(http_over_ws, "AUTH_TIMEOUT", 0.5)
-    tunnel = await colab.open_tunnel(
-        http_root, token, auth=f"{http_root}{hanging_page}?token={token}"
-    )
-    try:
-        response = await asyncio.wait_for(tunnel.request("GET", "/api/status"), 10)
-    finally:
-        tunnel.close()
+    auth = f"{http_root}{hanging_page}?token={token}"
+    response = await asyncio.wait_for(colab.tunnel_get(http_root, token, auth=auth), 10)
     assert response.status == 504
     assert "did not answer" in response.status_text
 
 
 async def test_failing_auth_url_is_a_clear_error(http_root, token):
-    tunnel = await colab.open_tunnel(
-        http_root, token, auth=f"{http_root}no-such-page?token={token}"
-    )
-    try:
-        response = await tunnel.request("GET", "/api/status")
-    finally:
-        tunnel.close()
+    auth = f"{http_root}no-such-page?token={token}"
+    response = await colab.tunnel_get(http_root, token, auth=auth)
     assert response.status == 502
     assert "answered 404" in response.status_text
 

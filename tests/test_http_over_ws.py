@@ -123,9 +123,7 @@ async def test_foreign_origin_is_refused_on_the_tunnel(http_root, token):
 )
 async def test_auth_url_on_another_server_is_refused(http_root, token, jp_http_port, auth):
     auth = auth.format(token=token, port=jp_http_port)
-    tunnel = await colab.open_tunnel(http_root, token, auth=auth)
-    response = await tunnel.request("GET", "/api/kernelspecs")
-    tunnel.close()
+    response = await colab.tunnel_get(http_root, token, "/api/kernelspecs", auth=auth)
     assert response.status == 403
     assert "must be this server's own URL" in response.status_text
 

@@ -203,11 +203,7 @@ async def test_bad_messages_get_400_and_the_connection_keeps_working(server):
 
 async def test_auth_url_on_another_host_port_is_refused(server):
     evil = f"http://127.0.0.1:{free_port()}/?token={server.token}"
-    tunnel = await colab.open_tunnel(server.http_root, server.token, auth=evil)
-    try:
-        response = await tunnel.request("GET", "/api/status")
-    finally:
-        tunnel.close()
+    response = await colab.tunnel_get(server.http_root, server.token, auth=evil)
     assert response.status == 403
     assert "must be this server's own URL" in response.status_text
 

@@ -94,13 +94,20 @@ async def open_tunnel(
     return Tunnel(ws, http_root)
 
 
-async def tunnel_status(http_root: str, token: str, path: str = "/api/status") -> int:
-    """Open a tunnel, GET ``path`` through it, close it; the status it answered."""
-    tunnel = await open_tunnel(http_root, token)
+async def tunnel_get(
+    http_root: str, token: str, path: str = "/api/status", *, auth: str | None = None
+) -> TunnelResponse:
+    """Open a tunnel (optionally with another auth URL), GET ``path`` through it, close it."""
+    tunnel = await open_tunnel(http_root, token, auth=auth)
     try:
-        return (await tunnel.request("GET", path)).status
+        return await tunnel.request("GET", path)
     finally:
         tunnel.close()
+
+
+async def tunnel_status(http_root: str, token: str, path: str = "/api/status") -> int:
+    """The status ``path`` answers through a fresh tunnel."""
+    return (await tunnel_get(http_root, token, path)).status
 
 
 async def read_response(ws: Any) -> TunnelResponse:
