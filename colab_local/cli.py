@@ -20,11 +20,11 @@ from jupyter_core.application import JupyterApp
 from jupyter_core.paths import jupyter_runtime_dir
 from jupyter_server.serverapp import ServerApp, list_running_servers
 from jupyter_server.utils import url_path_join
-from traitlets import Bool, Unicode
+from traitlets import Bool, Integer, Unicode
 
 from colab_local._version import __version__
 from colab_local.colab_settings import ColabLocal, user_value
-from colab_local.connection_info import colab_url, tunnel_command
+from colab_local.connection_info import LAPTOP_PORT, colab_url, tunnel_command
 from colab_local.server_token import token_path
 from colab_local.service_unit import (
     MARKER,
@@ -87,10 +87,17 @@ class ColabUrlApp(_ColabSubcommand):
     name = "jupyter-colab-url"
     description = (
         "Print the URL to paste into Colab (Connect > Connect to a local runtime): from the "
-        "running server when there is one, else from the persisted token and configured port."
+        "running server when there is one, else from the persisted token and configured port. "
+        "The URL names your laptop's end of the SSH tunnel (8888 unless --laptop-port)."
     )
     json = Bool(False, config=True, help="Print JSON for scripts.")
+    laptop_port = Integer(
+        LAPTOP_PORT,
+        config=True,
+        help="The port your SSH tunnel listens on, on the laptop (the port in Colab's URL).",
+    )
     flags = {"json": ({"ColabUrlApp": {"json": True}}, "Print JSON for scripts.")}
+    aliases = {"laptop-port": "ColabUrlApp.laptop_port"}
 
     def start(self) -> None:
         server = self.server_config()
@@ -107,24 +114,26 @@ class ColabUrlApp(_ColabSubcommand):
             except TokenFileError as e:
                 self.fail(str(e))
             base_url, source = server.base_url, f"persisted token in {path} (no server running)"
-        url = colab_url(port, base_url, token)
+        url = colab_url(self.laptop_port, base_url, token)
+        command = tunnel_command(self.laptop_port, port)
         if self.json:
             print(
                 json.dumps(
                     {
                         "url": url,
-                        "port": port,
+                        "laptop_port": self.laptop_port,
+                        "server_port": port,
                         "base_url": base_url,
                         "source": source,
                         "running": running is not None,
-                        "tunnel_command": tunnel_command(port),
+                        "tunnel_command": command,
                     },
                     indent=2,
                 )
             )
             return
         print(url)
-        print(f"# from the {source}; on your laptop first: {tunnel_command(port)}", file=sys.stderr)
+        print(f"# from the {source}; on your laptop first: {command}", file=sys.stderr)
 
 
 class ColabTokenApp(_ColabSubcommand):
@@ -210,6 +219,11 @@ class ColabServiceApp(_ColabSubcommand):
     install = Bool(False, config=True, help="Write the unit to ~/.config/systemd/user.")
     uninstall = Bool(False, config=True, help="Remove the unit --install wrote.")
     directory = Unicode("", config=True, help="Working directory of the server (default: here).")
+    port = Integer(
+        0,
+        config=True,
+        help="The server's port (default: Jupyter's, 8888); on a shared server, one of your own.",
+    )
     systemd_marker = Unicode(
         SYSTEMD_RUNTIME_MARKER,
         config=True,
@@ -219,7 +233,7 @@ class ColabServiceApp(_ColabSubcommand):
         "install": ({"ColabServiceApp": {"install": True}}, "Write the unit."),
         "uninstall": ({"ColabServiceApp": {"uninstall": True}}, "Remove the unit."),
     }
-    aliases = {"directory": "ColabServiceApp.directory"}
+    aliases = {"directory": "ColabServiceApp.directory", "port": "ColabServiceApp.port"}
 
     def start(self) -> None:
         path = user_unit_dir() / UNIT_NAME
@@ -229,10 +243,14 @@ class ColabServiceApp(_ColabSubcommand):
         directory = Path(self.directory or Path.cwd()).expanduser().resolve()
         if not directory.is_dir():
             self.fail(f"{directory} is not a directory")
-        text = unit_text(directory)
+        text = unit_text(directory, port=self.port or None)
         if not self.install:
             print(text, end="")
-            print(f"# Install it: jupyter colab service --install --directory {directory}")
+            port_option = f" --port {self.port}" if self.port else ""
+            print(
+                "# Install it: jupyter colab service --install "
+                f"--directory {directory}{port_option}"
+            )
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)

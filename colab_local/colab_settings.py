@@ -177,10 +177,3 @@ def warn_about_colab_breaking_values(serverapp: Any) -> None:
             "colab_local | Colab cannot connect: ServerApp.allow_credentials=False; Colab "
             "sends credentials and needs allow_credentials=True."
         )
-    if serverapp.port != COLAB_PORT:
-        log.info(
-            "colab_local | listening on port %s, not %s: forward that port in your SSH "
-            "tunnel and use it in the URL you paste into Colab.",
-            serverapp.port,
-            COLAB_PORT,
-        )

@@ -18,28 +18,40 @@ from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from colab_local import http_over_ws
+from colab_local import tunnel
 from colab_local._version import __version__
 from colab_local.connect_page import render_connect_page
-from colab_local.connection_info import server_colab_url, tunnel_command
+from colab_local.connection_info import (
+    LAPTOP_PORT,
+    browser_port,
+    server_colab_url,
+    tunnel_command,
+)
 from colab_local.health import is_healthy, run_checks
 from colab_local.state import SETTINGS_KEY, ColabState
 
 PATH = "/colab/connect"
 
 
-def connection_report(serverapp: Any, state: ColabState) -> dict[str, Any]:
-    """Everything ``/colab/connect`` reports, as JSON-ready data."""
-    checks = run_checks(serverapp, state.options, state.persisted_token, state.gpu_probe)
+def connection_report(
+    serverapp: Any, state: ColabState, laptop_port: int = LAPTOP_PORT
+) -> dict[str, Any]:
+    """Everything ``/colab/connect`` reports, as JSON-ready data.
+
+    ``laptop_port``: the port the browser reached the page on (its end of the tunnel).
+    """
+    checks = run_checks(serverapp, state)
     return {
-        "url": server_colab_url(serverapp),
+        "url": server_colab_url(serverapp, laptop_port),
         "healthy": is_healthy(checks),
         "checks": [c.as_json() for c in checks],
-        "tunnel_command": tunnel_command(serverapp.port),
+        "laptop_port": laptop_port,
+        "server_port": serverapp.port,
+        "tunnel_command": tunnel_command(laptop_port, serverapp.port),
         "versions": {
             "colab_local": __version__,
             "jupyter_server": jupyter_server_version,
-            "http_over_ws_protocol": http_over_ws.PROTOCOL_VERSION,
+            "http_over_ws_protocol": tunnel.PROTOCOL_VERSION,
         },
     }
 
@@ -77,7 +89,10 @@ class ColabConnectHandler(JupyterHandler):
     @authorized
     async def get(self) -> None:
         self.set_header("Cache-Control", "no-store")  # the body carries the token
-        report = connection_report(self.serverapp, self.settings[SETTINGS_KEY])
+        # The port in the browser's Host header is where the user's tunnel ends: shown in
+        # the URL and the SSH command, never used to connect anywhere.
+        laptop_port = browser_port(self.request.host, self.request.protocol) or LAPTOP_PORT
+        report = connection_report(self.serverapp, self.settings[SETTINGS_KEY], laptop_port)
         if self.wants_json():
             self.set_header("Content-Type", "application/json")
             self.finish(report)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from colab_local import connect_handler, http_over_ws
+from colab_local import connect_handler, tunnel
 from colab_local.colab_settings import (
     ColabLocal,
     apply_colab_settings,
@@ -40,11 +40,12 @@ def load(serverapp: Any) -> None:
         # the link phase; it wins, as every explicit user value does.
         serverapp.log.info("colab_local | a configured token replaces the persisted one.")
         state.persisted_token = None
+    state.configured_port = serverapp.port  # the HTTP server binds (and may move) later
     web_app = serverapp.web_app
     base_url = web_app.settings["base_url"]
     web_app.settings[SETTINGS_KEY] = state
     web_app.add_handlers(
-        ".*$", http_over_ws.handler_rules(base_url) + connect_handler.handler_rules(base_url)
+        ".*$", tunnel.handler_rules(base_url) + connect_handler.handler_rules(base_url)
     )
     web_app.transforms.append(
         cors_transform(
@@ -57,8 +58,8 @@ def load(serverapp: Any) -> None:
     explain_busy_port(serverapp)
     serverapp.log.info(
         "colab_local | serving Colab's HTTP-over-WebSocket protocol %s at %s",
-        http_over_ws.PROTOCOL_VERSION,
-        http_over_ws.TunnelHandler.PATH,
+        tunnel.PROTOCOL_VERSION,
+        tunnel.TunnelHandler.PATH,
     )
 
 

@@ -17,11 +17,12 @@ from typing import Any
 
 from jupyter_server.utils import url_path_join
 
-from colab_local import http_over_ws
-from colab_local.colab_settings import COLAB_ORIGIN, COLAB_PORT, ColabLocal, origin_problem
-from colab_local.connection_info import tunnel_command
+from colab_local import tunnel
+from colab_local.colab_settings import COLAB_ORIGIN, ColabLocal, origin_problem
+from colab_local.connection_info import LAPTOP_PORT, tunnel_command
 from colab_local.gpu_probe import GpuProbe
 from colab_local.server_token import explicit_token_source, token_path
+from colab_local.state import ColabState
 
 LOCAL_HOSTNAMES = ("localhost", "localhost.localdomain")
 
@@ -50,18 +51,18 @@ def _is_local_only(ip: str) -> bool:
 def _tunnel_registered(serverapp: Any) -> bool:
     for host_rule in serverapp.web_app.default_router.rules:
         for rule in getattr(host_rule.target, "rules", []):
-            if rule.target is http_over_ws.TunnelHandler:
+            if rule.target is tunnel.TunnelHandler:
                 return True
     return False
 
 
 def check_extension(serverapp: Any) -> Check:
-    path = url_path_join(serverapp.base_url, http_over_ws.TunnelHandler.PATH)
+    path = url_path_join(serverapp.base_url, tunnel.TunnelHandler.PATH)
     if _tunnel_registered(serverapp):
         return Check(
             "colab-local loaded",
             True,
-            f"HTTP-over-WebSocket protocol {http_over_ws.PROTOCOL_VERSION} served at {path}",
+            f"HTTP-over-WebSocket protocol {tunnel.PROTOCOL_VERSION} served at {path}",
         )
     return Check(
         "colab-local loaded",
@@ -95,25 +96,30 @@ def check_credentials(serverapp: Any) -> Check:
     )
 
 
-def check_port(serverapp: Any) -> Check:
+def check_port(serverapp: Any, configured_port: int) -> Check:
+    """Healthy on the port the user configured (any port); failing only when Jupyter's
+    ``port_retries`` moved the server off it, which breaks the URL saved in Colab."""
     port, retries = serverapp.port, serverapp.port_retries
-    if port == COLAB_PORT and retries == 0:
-        return Check("port", True, f"listening on {port}; it never moves to another port")
-    if port != COLAB_PORT:
+    if port != configured_port:
         return Check(
             "port",
             False,
-            f"listening on {port}, not {COLAB_PORT}",
-            f"either forward this port ({tunnel_command(port)}) and paste the URL with "
-            f":{port}, or restart without --port so the server uses {COLAB_PORT}",
+            f"port {configured_port} was busy at start, so the server moved to {port} "
+            f"(port_retries={retries}): the URL saved in Colab, and your tunnel, name "
+            f"{configured_port}",
+            f"free port {configured_port} (`jupyter server list`, `jupyter server stop "
+            f"{configured_port}`) and restart; or forward the new port: "
+            f"{tunnel_command(LAPTOP_PORT, port)}",
         )
-    return Check(
-        "port",
-        False,
-        f"port_retries={retries}: if {COLAB_PORT} is busy at a restart the server moves to "
-        "another port, and the URL saved in Colab stops working",
-        "remove your port_retries setting (colab-local sets 0)",
-    )
+    detail = f"listening on {port}"
+    if port != LAPTOP_PORT:
+        detail += f"; on your laptop forward it: {tunnel_command(LAPTOP_PORT, port)}"
+    if retries:
+        detail += (
+            f"; port_retries={retries}: were {port} busy at a restart, the server would "
+            "move to another port"
+        )
+    return Check("port", True, detail)
 
 
 def check_token(serverapp: Any, options: ColabLocal, persisted_token: str | None) -> Check:
@@ -230,18 +236,16 @@ def check_browser() -> Check:
     )
 
 
-def run_checks(
-    serverapp: Any, options: ColabLocal, persisted_token: str | None, probe: GpuProbe
-) -> list[Check]:
+def run_checks(serverapp: Any, state: ColabState) -> list[Check]:
     return [
         check_extension(serverapp),
         check_origin(serverapp),
         check_credentials(serverapp),
-        check_port(serverapp),
-        check_token(serverapp, options, persisted_token),
+        check_port(serverapp, state.configured_port or serverapp.port),
+        check_token(serverapp, state.options, state.persisted_token),
         check_bind(serverapp),
         check_kernel(serverapp),
-        check_gpu(probe),
+        check_gpu(state.gpu_probe),
         check_browser(),
     ]
 

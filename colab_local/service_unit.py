@@ -17,12 +17,19 @@ MARKER = "# Written by `jupyter colab service --install` (colab-local)."
 SYSTEMD_RUNTIME_MARKER = "/run/systemd/system"
 
 
-def unit_text(directory: Path, python: str = sys.executable, as_root: bool | None = None) -> str:
+def unit_text(
+    directory: Path,
+    python: str = sys.executable,
+    as_root: bool | None = None,
+    port: int | None = None,
+) -> str:
     if as_root is None:
         as_root = os.getuid() == 0
     command = [python, "-m", "jupyter", "notebook", "--no-browser"]
     if as_root:
         command.append("--allow-root")
+    if port is not None:
+        command.append(f"--port={port}")
     return f"""{MARKER}
 [Unit]
 Description=Jupyter server for Google Colab (colab-local)

@@ -15,4 +15,6 @@ class ColabState:
     options: ColabLocal
     #: The persisted token colab-local configured at startup; None when the user chose one.
     persisted_token: str | None = None
+    #: The port configured, before Jupyter's port_retries could move the server off it.
+    configured_port: int | None = None
     gpu_probe: GpuProbe = field(default_factory=GpuProbe)

@@ -51,15 +51,23 @@ async def test_accept_header_selects_json(jp_fetch):
     assert "checks" in json.loads(response.body)
 
 
-async def test_in_process_port_is_reported_unhealthy_with_a_fix(jp_fetch, jp_serverapp):
-    report = await connect_json(jp_fetch)
-    failing = [c for c in report["checks"] if not c["ok"]]
-    assert [c["name"] for c in failing] == ["port"]  # pytest-jupyter picks a random port
-    assert str(jp_serverapp.port) in failing[0]["detail"]
-    assert "restart without --port" in failing[0]["fix"]
-    assert report["healthy"] is False
+async def test_a_port_of_the_users_choice_is_healthy(jp_fetch, jp_serverapp):
+    report = await connect_json(jp_fetch)  # pytest-jupyter picks a random port
+    assert [c["name"] for c in report["checks"] if not c["ok"]] == []
+    assert report["healthy"] is True
+    port = next(c for c in report["checks"] if c["name"] == "port")
+    assert f"ssh -N -L 8888:localhost:{jp_serverapp.port} " in port["detail"]
 
 
+async def test_the_page_names_the_port_the_browser_used(jp_fetch, jp_serverapp, token):
+    report = await connect_json(jp_fetch, headers={"Host": "localhost:9999"})
+    assert report["url"] == f"http://localhost:9999/a%40b/?token={token}"
+    assert report["laptop_port"] == 9999
+    assert report["server_port"] == jp_serverapp.port
+    assert report["tunnel_command"].startswith(f"ssh -N -L 9999:localhost:{jp_serverapp.port} ")
+
+
+@pytest.mark.parametrize("jp_argv", [["--ServerApp.allow_credentials=False"]])
 async def test_html_page_shows_url_copy_button_steps_and_checks(jp_fetch, token):
     response = await jp_fetch("colab", "connect")
     page = response.body.decode()
@@ -68,7 +76,7 @@ async def test_html_page_shows_url_copy_button_steps_and_checks(jp_fetch, token)
     assert 'id="copy"' in page
     assert "Connect to a local runtime" in page
     assert "ssh -N -L" in page
-    assert "Fix: " in page  # the failing port check shows its fix
+    assert "Fix: " in page  # the failing credentials check shows its fix
     assert "<link" not in page
     assert "src=" not in page  # self-contained: no external assets
     assert response.headers["Cache-Control"] == "no-store"

@@ -54,11 +54,16 @@ def test_url_without_a_server_uses_the_persisted_token_and_port(tmp_path):
     assert info["running"] is False
     assert info["tunnel_command"].startswith("ssh -N -L 8888:localhost:8888 ")
 
+    # A server on another port: the laptop's end of the tunnel stays Colab's 8888.
     env = isolated_env(tmp_path, JUPYTER_PORT="9100")
-    assert (
-        run_jupyter(tmp_path, "colab", "url", env=env).stdout.strip()
-        == f"http://localhost:9100/?token={token}"
+    other = run_jupyter(tmp_path, "colab", "url", env=env)
+    assert other.stdout.strip() == f"http://localhost:8888/?token={token}"
+    assert "ssh -N -L 8888:localhost:9100 " in other.stderr
+    laptop = json.loads(
+        run_jupyter(tmp_path, "colab", "url", "--json", "--laptop-port=9999").stdout
     )
+    assert laptop["url"] == f"http://localhost:9999/?token={token}"
+    assert laptop["tunnel_command"].startswith("ssh -N -L 9999:localhost:8888 ")
 
 
 def test_url_from_the_running_server(tmp_path):
@@ -72,7 +77,9 @@ def test_url_from_the_running_server(tmp_path):
     assert result.returncode == 0, result.stderr
     info = json.loads(result.stdout)
     assert info["running"] is True
-    assert info["url"] == f"http://localhost:{port}/?token={process.token}"
+    assert info["url"] == f"http://localhost:8888/?token={process.token}"
+    assert info["server_port"] == port
+    assert info["tunnel_command"].startswith(f"ssh -N -L 8888:localhost:{port} ")
 
 
 def test_token_says_where_it_lives_and_rotates(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 
@@ -16,23 +17,29 @@ pytestmark = pytest.mark.installed
     ("flags", "check", "in_fix"),
     [
         (["--ServerApp.allow_origin=*"], "allowed origin", "https://colab.research.google.com"),
-        ([], "port", "restart without --port"),
+        (["--ServerApp.port_retries=5"], "port", "free port"),
         (["--ip=0.0.0.0"], "listens on localhost only", "restart without --ip"),
     ],
-    ids=["wildcard-origin", "another-port", "all-interfaces"],
+    ids=["wildcard-origin", "moved-off-its-port", "all-interfaces"],
 )
 async def test_misconfigured_server_reports_the_failing_check(tmp_path, flags, check, in_fix):
     port = free_port()
+    holder = socket.socket()  # someone holds the port: only port_retries moves the server
+    holder.bind(("127.0.0.1", port))
+    holder.listen()
+    if check != "port":
+        holder.close()
     process = JupyterProcess(tmp_path, ["--no-browser", "--allow-root", f"--port={port}", *flags])
     process.start()
     try:
         process.wait_ready()
         response = await colab.direct_fetch(
-            f"http://localhost:{port}/", "colab/connect?format=json", process.token, origin=None
+            process.http_root, "colab/connect?format=json", process.token, origin=None
         )
         doctor = run_jupyter(tmp_path, "colab", "doctor", env=process.env)
     finally:
         process.stop()
+        holder.close()
     report = json.loads(response.body)
     assert report["healthy"] is False
     failing = {c["name"]: c for c in report["checks"] if not c["ok"]}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 
 import pytest
@@ -35,5 +36,10 @@ def test_busy_8888_exits_nonzero_with_directions(tmp_path):
     assert "port 8888 is already in use" in log
     assert "jupyter server list" in log
     assert "jupyter server stop 8888" in log
-    assert "8889" not in log
     assert "is running at" not in log
+    # The second user of a shared server gets a free port and the matching tunnel.
+    free = int(re.search(r"jupyter notebook --port=(\d+)", log).group(1))
+    assert free != 8888
+    assert f"ssh -N -L 8888:localhost:{free} " in log
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", free))  # it really is free

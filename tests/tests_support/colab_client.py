@@ -82,6 +82,7 @@ async def open_tunnel(
     origin: str | None = COLAB_ORIGIN,
     min_version: str = PROTOCOL_MIN_VERSION,
     auth: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Tunnel:
     """Open ``/http_over_websocket`` as Colab does; ``http_root`` ends with '/'."""
     query = urlencode(
@@ -90,7 +91,9 @@ async def open_tunnel(
             "jupyter_http_over_ws_auth_url": auth or auth_url(http_root, token),
         }
     )
-    ws = await open_ws(f"{ws_root(http_root)}http_over_websocket?{query}", origin)
+    ws = await open_ws(
+        f"{ws_root(http_root)}http_over_websocket?{query}", origin, **(headers or {})
+    )
     return Tunnel(ws, http_root)
 
 
@@ -284,3 +287,60 @@ async def read_until_busy(ws: Any) -> bool:
             and message["content"].get("execution_state") == "busy"
         ):
             return True
+
+
+async def legacy_flow(http_root: str, token: str, notebook: str, code: str) -> str:
+    """Colab's HTTP-over-WebSocket flow end to end: kernelspecs, a new session, ``code``
+    run over the relayed kernel channel, the session deleted. Returns the output."""
+    tunnel = await open_tunnel(http_root, token)
+    try:
+        specs = await tunnel.request("GET", "/api/kernelspecs")
+        assert specs.status == 200, specs.body
+        assert "python3" in specs.json()["kernelspecs"]
+        created = await tunnel.request("POST", "/api/sessions", session_body(notebook))
+        assert created.status == 201, created.body
+        session = created.json()
+        kernel = await open_proxied_kernel(http_root, token, session["kernel"]["id"], "legacy")
+        try:
+            output = await execute(kernel, code, uuid.uuid4().hex)
+        finally:
+            kernel.close()
+        deleted = await tunnel.request("DELETE", f"/api/sessions/{session['id']}")
+        assert deleted.status == 204, deleted.body
+        return output
+    finally:
+        tunnel.close()
+
+
+async def direct_flow(http_root: str, token: str, notebook: str, code: str) -> str:
+    """Colab's direct flow end to end, as its page does it from Colab's origin: CORS
+    preflight, kernelspecs, a new session, ``code`` run over the kernel WebSocket, the
+    session deleted. Returns the output."""
+    preflight = await direct_fetch(
+        http_root,
+        "api/sessions",
+        None,
+        method="OPTIONS",
+        headers={
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert preflight.headers["Access-Control-Allow-Origin"] == COLAB_ORIGIN
+    assert preflight.headers["Access-Control-Allow-Credentials"] == "true"
+    specs = await direct_fetch(http_root, "api/kernelspecs", token)
+    assert specs.code == 200, specs.body
+    assert specs.headers["Access-Control-Allow-Origin"] == COLAB_ORIGIN
+    created = await direct_fetch(
+        http_root, "api/sessions", token, method="POST", body=session_body(notebook)
+    )
+    assert created.code == 201, created.body
+    session = json.loads(created.body)
+    kernel = await open_direct_kernel(http_root, token, session["kernel"]["id"], "direct")
+    try:
+        output = await execute(kernel, code, uuid.uuid4().hex)
+    finally:
+        kernel.close()
+    deleted = await direct_fetch(http_root, f"api/sessions/{session['id']}", token, method="DELETE")
+    assert deleted.code == 204, deleted.body
+    return output

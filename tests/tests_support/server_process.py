@@ -74,12 +74,17 @@ class JupyterProcess:
         *,
         command: str = "notebook",
         env: dict[str, str] | None = None,
+        prefix: list[str] | None = None,
     ):
         self.home = home
         self.root = home / "root"
         self.root.mkdir(parents=True, exist_ok=True)
         self.log_path = home / f"{command}-{time.monotonic_ns()}.log"
-        self.argv = [JUPYTER, command, *args]
+        # A prefix (e.g. ``ip netns exec <name>``) runs the server on another "machine",
+        # whose ports this process cannot reach: readiness then rests on the banner,
+        # which the server prints once it listens.
+        self.prefix = prefix or []
+        self.argv = [*self.prefix, JUPYTER, command, *args]
         self.env = env or isolated_env(home)
         self.proc: subprocess.Popen[bytes] | None = None
         self.info: dict[str, Any] = {}
@@ -112,7 +117,7 @@ class JupyterProcess:
             raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log}")
         if "colab-local: connect Google Colab" not in self.log:
             return False
-        return port_accepts(int(self.runtime_info()["port"]))
+        return bool(self.prefix) or port_accepts(int(self.runtime_info()["port"]))
 
     def wait_ready(self) -> JupyterProcess:
         wait_for(self._ready, READY_TIMEOUT, f"{' '.join(self.argv)} to listen")

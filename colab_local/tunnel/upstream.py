@@ -16,28 +16,38 @@ Defects:
    ``notebook`` package is never replaced or altered. Goes when upstream imports
    jupyter_server.
 2. The auth-URL handshake builds a Cookie header that starts with a space; tornado >= 6.5
-   rejects it (``HTTPInputError: Invalid header value``). Answer: ``auth_cookies`` reads
-   the cookies; the handlers in ``http_over_ws`` build the header from them.
+   rejects it (``HTTPInputError: Invalid header value``). Answer: the handshake is not
+   used at all (see 9): nothing is fetched, so no Cookie header is built.
 3. ``from distutils import version`` fails on Python >= 3.12 (and warns before). Answer:
    a stand-in ``distutils.version`` providing ``StrictVersion`` during the import.
-4. For HTTPS it reads ``config["NotebookApp"]["certfile"]``, which jupyter_server never
-   fills. Answer: ``server_certfile`` reads ``ServerApp.certfile`` from the settings.
+4. For HTTPS it requires ``config["NotebookApp"]["certfile"]``, which jupyter_server never
+   fills, to verify its own loopback requests. Answer: tunnelled requests are answered in
+   process (5) and relayed sockets connect only to this server's own listening socket
+   (``relay``), whose identity needs no certificate check.
 5. It re-fetches the auth URL for every tunnelled message, and answers each message with
    a new loopback HTTP request to the same server (about 3x a direct request). Answer:
-   the handlers in ``http_over_ws`` authenticate once per WebSocket connection and
-   dispatch tunnelled requests inside the server (``tunnel_dispatch``).
+   the handlers identify the client once per WebSocket connection, in process
+   (``auth``), and dispatch tunnelled requests inside the server (``dispatch``).
 6. Tunnelled GETs of non-API pages (``/files/...``) answer 403 "Blocking request from
-   unknown origin": the proxied request has no Referer. Answer: the handlers forward a
-   Referer naming the server itself, which is what a same-origin browser request carries.
+   unknown origin": the proxied request has no Referer. Answer: dispatched requests carry
+   a Referer naming the server itself, which is what a same-origin browser request carries.
 7. The auth URL, token included, sits in the request URI, which upstream logs at INFO
    (the proxied socket's target) and tornado logs with every uncaught error. Answer: the
-   handlers in ``http_over_ws`` drop it from the URI once the query is parsed (the relayed
-   socket is authenticated by cookies).
+   handlers drop it from the URI once the query is parsed (also when percent-encoded).
 8. A client that disconnects during a streamed response makes upstream's streaming
    callback raise into tornado, which logs "Uncaught exception" tracebacks, and a
    malformed message raises inside its handler so the client never hears back. Answer:
    in-server dispatch stops the handler through its connection-close path, and
-   ``tunnel_messages`` answers malformed messages with 400.
+   ``messages`` answers malformed messages with 400.
+9. It trusts the client about where the server is. The auth URL is fetched at the host
+   and port the client names (checked only against the ``Host`` header, which the client
+   also sets), and ``proxied_ws`` connects to ``ws://<Host header>/...``. Behind an SSH
+   tunnel whose laptop port differs from the server's, the fetch goes to whatever listens
+   on that port on the server (which then receives the token), or nowhere
+   (jupyter_http_over_ws#2); and without any token a client can make the server request
+   any loopback port and relay a WebSocket there (a request forgery). Answer: nothing is
+   fetched; the auth URL's token is checked by Jupyter's identity provider in process
+   (``auth``), and relayed sockets are resolved to this server's own sockets (``relay``).
 
 Enabling ``jupyter_http_over_ws`` as an extension of its own (the old recipe) keeps
 working: once imported here, its module is complete, and ``silence_standalone_extension``
@@ -52,7 +62,6 @@ import re
 import sys
 import types
 from collections.abc import Iterator
-from http import cookies
 from typing import Any, cast
 
 from jupyter_server.base.handlers import JupyterHandler
@@ -192,28 +201,3 @@ def silence_standalone_extension(package: types.ModuleType) -> None:
     """
     package._jupyter_server_extension_points = _standalone_extension_points  # type: ignore[attr-defined]
     package._load_jupyter_server_extension = _standalone_load  # type: ignore[attr-defined]
-
-
-def auth_cookies(set_cookie_headers: list[str]) -> dict[str, str]:
-    """The cookies an auth-URL response set, as name -> value to send back (defect 2).
-
-    Upstream joins ``SimpleCookie.output(header="")`` fragments into a Cookie header, each
-    fragment beginning with a space; tornado >= 6.5 rejects such a header value. The
-    header is built from these name=value pairs instead.
-    """
-    jar: dict[str, str] = {}
-    for header in set_cookie_headers:
-        parsed: cookies.SimpleCookie = cookies.SimpleCookie()
-        try:
-            parsed.load(header)
-        except cookies.CookieError:
-            continue
-        jar.update({morsel.key: morsel.coded_value for morsel in parsed.values()})
-    return jar
-
-
-def server_certfile(settings: dict[str, Any]) -> str | None:
-    """The server's TLS certificate, to verify loopback requests over HTTPS (defect 4)."""
-    serverapp = settings.get("serverapp")
-    certfile = getattr(serverapp, "certfile", "") if serverapp is not None else ""
-    return certfile or None

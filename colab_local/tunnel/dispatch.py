@@ -29,13 +29,17 @@ from tornado import httputil
 from tornado.concurrent import Future, future_set_result_unless_cancelled
 from tornado.iostream import StreamClosedError
 
+from colab_local.tunnel.auth import Credentials
+from colab_local.tunnel.messages import TunnelMessage
+
 #: Response bytes per tunnel message: a large body streams in small pieces, so the client
 #: decodes one while the server encodes the next (256 KiB measured best of 128 KiB-4 MiB).
 CHUNK_BYTES = 256 * 1024
 #: Methods for which upstream adds the ``_xsrf`` cookie value as an argument.
 XSRF_METHODS = frozenset({"DELETE", "PATCH", "POST", "PUT"})
-#: Request headers of the WebSocket upgrade that must not reach the dispatched request.
-_HOP_BY_HOP = frozenset(
+#: Request headers of the WebSocket upgrade that must not reach the dispatched request:
+#: the upgrade's own, and credentials (only those the client proved are sent).
+_NOT_FORWARDED = frozenset(
     {
         "connection",
         "upgrade",
@@ -46,6 +50,8 @@ _HOP_BY_HOP = frozenset(
         "sec-websocket-extensions",
         "sec-websocket-protocol",
         "cookie",
+        "authorization",
+        "referer",
     }
 )
 
@@ -176,37 +182,33 @@ def encode_message(message: dict[str, Any]) -> str:
 
 def dispatched_request(
     tunnel_request: httputil.HTTPServerRequest,
-    contents: dict[str, Any],
-    auth_headers: dict[str, str],
-    xsrf: str | None,
+    message: TunnelMessage,
+    credentials: Credentials,
     connection: TunnelConnection,
 ) -> httputil.HTTPServerRequest:
     """The request a tunnel message stands for, as the HTTP server would have built it.
 
-    ``contents`` has passed ``tunnel_messages.check_message``: method and path are safe.
+    It carries the tunnel upgrade's headers (Host, Origin, User-Agent, ...) but only the
+    credentials the client proved (``credentials``), never its other cookies.
     """
-    method = contents["method"].upper()
-    uri = contents["path"]
-    if method in XSRF_METHODS and xsrf:
-        uri += ("&" if "?" in uri else "?") + urlencode({"_xsrf": xsrf})
+    uri = message.path
+    if message.method in XSRF_METHODS and credentials.xsrf:
+        uri += ("&" if "?" in uri else "?") + urlencode({"_xsrf": credentials.xsrf})
     headers = httputil.HTTPHeaders()
     for name, value in tunnel_request.headers.get_all():
-        if name.lower() not in _HOP_BY_HOP:
+        if name.lower() not in _NOT_FORWARDED:
             headers.add(name, value)
-    for name in ("Cookie", "Referer"):
-        if name in auth_headers:
-            headers[name] = auth_headers[name]
-    body_text = contents.get("body")
-    if contents.get("body_base64"):
-        body = base64.b64decode(contents["body_base64"])
-    else:
-        body = body_text.encode("utf-8") if body_text else b""
-    if body:
-        headers["Content-Length"] = str(len(body))
+    if credentials.authenticated:
+        headers.update(credentials.headers)
+    # A same-origin Referer lets cookie-authenticated GETs of /files/... through
+    # Jupyter's cross-site-inclusion check (defect 6).
+    headers["Referer"] = f"{tunnel_request.protocol}://{tunnel_request.host}/"
+    if message.body:
+        headers["Content-Length"] = str(len(message.body))
     request = httputil.HTTPServerRequest(
-        start_line=httputil.RequestStartLine(method, uri, "HTTP/1.1"),
+        start_line=httputil.RequestStartLine(message.method, uri, "HTTP/1.1"),
         headers=headers,
-        body=body,
+        body=message.body,
         connection=connection,
     )
     request._parse_body()

@@ -11,7 +11,7 @@ import uuid
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from colab_local.http_over_ws import PROTOCOL_VERSION, close_reason, without_query_param
+from colab_local.tunnel.handlers import PROTOCOL_VERSION, close_reason, without_query_param
 from tests_support import colab_client as colab
 
 pytestmark = pytest.mark.usefixtures("jp_serverapp")
@@ -124,8 +124,8 @@ async def test_foreign_origin_is_refused_on_the_tunnel(http_root, token):
 async def test_auth_url_on_another_server_is_refused(http_root, token, jp_http_port, auth):
     auth = auth.format(token=token, port=jp_http_port)
     response = await colab.tunnel_get(http_root, token, "/api/kernelspecs", auth=auth)
-    assert response.status == 403
-    assert "must be this server's own URL" in response.status_text
+    assert response.status == 500  # upstream's status for an auth URL it refuses
+    assert "must be the URL this server was reached at" in response.status_text
 
 
 async def test_refused_auth_url_closes_the_proxied_socket_with_a_reason(http_root, token):
@@ -134,8 +134,8 @@ async def test_refused_auth_url_closes_the_proxied_socket_with_a_reason(http_roo
         f"{colab.ws_root(http_root)}http_over_websocket/proxied_ws/api/kernels/k/channels?{query}"
     )
     assert await ws.read_message() is None
-    assert ws.close_code == 1008
-    assert "must be this server's own URL" in ws.close_reason
+    assert ws.close_code == 500  # upstream's close code
+    assert "must be the URL this server was reached at" in ws.close_reason
 
 
 @pytest.mark.parametrize(
@@ -185,7 +185,7 @@ def test_upstream_imports_without_distutils_and_leaves_notebook_intact():
         sys.meta_path.insert(0, NoDistutils())
         sys.modules.pop("distutils", None)
         import notebook
-        import colab_local.http_over_ws as tunnel
+        import colab_local.tunnel.handlers as tunnel
         import jupyter_http_over_ws
 
         assert tunnel.upstream.__name__ == "jupyter_http_over_ws.handlers"

@@ -1,0 +1,307 @@
+"""Colab's HTTP-over-WebSocket endpoints, served with jupyter_http_over_ws's handlers.
+
+The protocol (message format, version checks, diagnose answers, error shapes) is
+upstream's. The subclasses here plug in the fixes from ``upstream``, identify the client
+once per connection inside the server (``auth``), answer tunnelled requests inside the
+server (``dispatch``) and relay proxied WebSockets only to this server (``relay``).
+
+The WebSocket upgrades themselves need no login (also with
+``ServerApp.allow_unauthenticated_access=False``): the upgrade grants nothing. Every
+tunnelled request and every relayed WebSocket is authenticated by Jupyter with the
+credentials the client proved (the auth URL's token, or its own cookies), and every
+upgrade is origin-checked against ``allow_origin``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+from typing import Any
+from urllib.parse import unquote_plus
+
+from jupyter_server.auth.decorator import allow_unauthenticated
+from tornado import httpclient, websocket
+from tornado.concurrent import Future
+from tornado.ioloop import IOLoop
+from tornado.iostream import StreamClosedError
+
+from colab_local.state import SETTINGS_KEY, ColabState
+from colab_local.tunnel.auth import AUTH_URL_PARAM, AuthURLError, Credentials, client_credentials
+from colab_local.tunnel.dispatch import (
+    TunnelConnection,
+    closed_future,
+    connection_context,
+    dispatch,
+    dispatched_request,
+    encode_message,
+    mark_failure_seen,
+)
+from colab_local.tunnel.messages import Rejection, parse_message
+from colab_local.tunnel.relay import connect_to_own_server
+from colab_local.tunnel.upstream import import_upstream_handlers
+
+upstream: Any = import_upstream_handlers()
+
+#: The protocol version served, as Colab's ``min_version`` is compared against it.
+PROTOCOL_VERSION = str(upstream.HANDLER_VERSION)
+
+#: Upstream's status for a tunnelled request it could not make (auth URL refused).
+SERVER_ERROR = 500
+#: Close codes of a relayed socket, as upstream: the HTTP status of what went wrong.
+RELAY_FAILED = 500
+NOT_AUTHORIZED = 403
+
+
+class _ColabSocketMixin:
+    """What every colab-local HTTP-over-WebSocket handler changes in upstream's base."""
+
+    request: Any
+    settings: dict[str, Any]
+    log: Any
+
+    def __init__(self, application: Any, request: Any, **kwargs: Any) -> None:
+        # Upstream's base __init__ runs RequestHandler.__init__ twice and, for HTTPS,
+        # requires the NotebookApp certfile jupyter_server never sets (defect 4).
+        websocket.WebSocketHandler.__init__(self, application, request, **kwargs)  # type: ignore[arg-type]
+        # The auth URL carries the token; tornado logs the request URI on errors (defect
+        # 7). Arguments stay parsed in request.query_arguments, where they are read.
+        request.uri = without_query_param(request.uri, AUTH_URL_PARAM)
+        request.query = without_query_param(f"?{request.query}", AUTH_URL_PARAM)[1:]
+        self.credentials = Credentials()
+        self.auth_error: AuthURLError | None = None
+
+    @property
+    def max_message_size(self) -> int:
+        state: ColabState = self.settings[SETTINGS_KEY]
+        return state.options.max_message_size
+
+    @allow_unauthenticated
+    async def get(self, *args: Any, **kwargs: Any) -> None:
+        # Who the client is, decided before the upgrade is accepted (limits depend on it).
+        try:
+            self.credentials = await client_credentials(self)  # type: ignore[arg-type]
+        except AuthURLError as e:
+            self.auth_error = e
+        await websocket.WebSocketHandler.get(self, *args, **kwargs)  # type: ignore[arg-type]
+
+
+class TunnelHandler(_ColabSocketMixin, upstream.HttpOverWebSocketHandler):  # type: ignore[misc]
+    """``/http_over_websocket``: each message is an HTTP request to this server.
+
+    Upstream's ``open`` checks ``min_version``; messages are answered here, one at a time
+    per connection as upstream does, each dispatched inside the server.
+    """
+
+    _in_flight: TunnelConnection | None = None
+
+    async def on_message(self, message: str | bytes) -> None:
+        parsed = parse_message(message)
+        del message
+        if isinstance(parsed, Rejection):
+            self.log.warning("colab_local | tunnel message refused: %s", parsed.reason)
+            self._answer_error(400, parsed.reason, parsed.message_id)
+            return
+        if self.auth_error is not None:
+            self.log.warning("colab_local | tunnel request refused: %s", self.auth_error)
+            self._answer_error(SERVER_ERROR, str(self.auth_error), parsed.message_id)
+            return
+        connection = TunnelConnection(
+            parsed.message_id, self._send, connection_context(self.request)
+        )
+        request = dispatched_request(self.request, parsed, self.credentials, connection)
+        self._in_flight = connection
+        try:
+            await dispatch(self.application, request, connection)
+        finally:
+            self._in_flight = None
+
+    def _answer_error(self, status: int, reason: str, message_id: str | int | None) -> None:
+        """Upstream's error answer (``_write_error``), silent when the client has left."""
+        with contextlib.suppress(websocket.WebSocketClosedError):
+            self._write_error(status=status, msg=reason, message_id=message_id)
+
+    def _send(self, message: dict[str, Any]) -> Future[None]:
+        """Queue one message; the future fails with StreamClosedError if the client left.
+
+        StreamClosedError is what tornado's handlers expect from a closed connection
+        (StaticFileHandler, for one, then stops quietly). The write itself runs from the
+        event loop, not inside the handler's call stack: a broken pipe raised there is
+        kept by the closed stream, and its traceback would otherwise pin the handler's
+        frames (and a download's open file) until the next full garbage collection.
+        """
+        written: Future[None] = Future()
+        # Not every write is awaited (a handler awaits only its last); a failure nobody
+        # awaits is expected when the client leaves, not an error to report.
+        written.add_done_callback(mark_failure_seen)
+        IOLoop.current().add_callback(self._write_now, message, written)
+        return written
+
+    def _write_now(self, message: dict[str, Any], written: Future[None]) -> None:
+        text = encode_message(message)
+        del message
+        try:
+            future = self.write_message(text)
+        except websocket.WebSocketClosedError:
+            future = closed_future()
+        future.add_done_callback(functools.partial(_relay_outcome, written))
+        # A broken pipe raised inside write_message keeps this frame (through its
+        # traceback's frame chain) for as long as the closed stream lives: drop what it
+        # would otherwise keep alive.
+        del written, text, future
+
+    def on_close(self) -> None:
+        if self._in_flight is not None:
+            self._in_flight.on_client_gone()
+
+
+class DiagnoseHandler(_ColabSocketMixin, upstream.HttpOverWebSocketDiagnosticHandler):  # type: ignore[misc]
+    """``/http_over_websocket/diagnose``: the extension version, for Colab's checks."""
+
+
+class ProxiedSocketHandler(_ColabSocketMixin, upstream.ProxiedSocketHandler):  # type: ignore[misc]
+    """``/http_over_websocket/proxied_ws/<path>``: a WebSocket relayed to ``/<path>`` here.
+
+    Messages go both ways unchanged (binary stays binary); either side closing closes
+    the other with its code and reason, as upstream. Failures close the client's socket
+    with upstream's codes: the relayed upgrade's HTTP status (403, 404), else 500.
+    """
+
+    def __init__(self, application: Any, request: Any, **kwargs: Any) -> None:
+        super().__init__(application, request, **kwargs)
+        self._relay: asyncio.Future[websocket.WebSocketClientConnection | None] | None = None
+        self._client_gone = False
+
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        if self.auth_error is not None:
+            self._close_client(RELAY_FAILED, str(self.auth_error))
+            return
+        if self.credentials.from_auth_url and not self.credentials.authenticated:
+            self._close_client(
+                NOT_AUTHORIZED, f"the token in {AUTH_URL_PARAM} is not valid for this server"
+            )
+            return
+        self._relay = asyncio.ensure_future(self._connect())
+
+    async def _connect(self) -> websocket.WebSocketClientConnection | None:
+        try:
+            relay = await connect_to_own_server(
+                self.settings["serverapp"],
+                self._relayed_path(),
+                self._relayed_headers(),
+                self._from_server,
+                secure=self.request.protocol == "https",
+            )
+        except httpclient.HTTPClientError as e:
+            self._close_client(e.code, f"the relayed WebSocket was refused: {e.code} {e.message}")
+            return None
+        except (OSError, StreamClosedError) as e:
+            self.log.error("colab_local | cannot relay WebSocket %s: %s", self.request.path, e)
+            self._close_client(RELAY_FAILED, f"cannot relay the WebSocket: {e}")
+            return None
+        except Exception:  # a defect here: say so, with its traceback, and close as upstream
+            self.log.exception("colab_local | uncaught error when relaying %s", self.request.path)
+            self._close_client(RELAY_FAILED, "Uncaught error when proxying request")
+            return None
+        if self._client_gone:
+            relay.close()
+            return None
+        return relay
+
+    def _relayed_path(self) -> str:
+        """``/<base_url>/<path>?<query>``: the request URI without the endpoint's prefix."""
+        prefix: str = upstream.ProxiedSocketHandler._PATH_PREFIX
+        root: str = self.settings.get("base_url", "/").rstrip("/")
+        uri: str = self.request.uri
+        return f"{root}/{uri[len(root + prefix) :]}"
+
+    def _relayed_headers(self) -> dict[str, str]:
+        headers = {
+            name: value
+            for name, value in self.request.headers.get_all()
+            if name.lower() not in _NOT_RELAYED
+        }
+        if self.credentials.authenticated:
+            headers.update(self.credentials.headers)
+        return headers
+
+    async def on_message(self, message: str | bytes) -> None:
+        relay = await self._relay if self._relay is not None else None
+        if relay is None:
+            return
+        with contextlib.suppress(websocket.WebSocketClosedError):
+            written = relay.write_message(message, binary=isinstance(message, bytes))
+            written.add_done_callback(mark_failure_seen)
+
+    def _from_server(self, message: str | bytes | None) -> None:
+        if message is None:
+            relay = self._relay.result() if self._relay and self._relay.done() else None
+            code = relay.close_code if relay is not None else None
+            reason = relay.close_reason if relay is not None else None
+            self._close_client(code or RELAY_FAILED, reason or "the relayed WebSocket closed")
+            return
+        try:
+            written = self.write_message(message, binary=isinstance(message, bytes))
+        except websocket.WebSocketClosedError:
+            return
+        written.add_done_callback(mark_failure_seen)
+
+    def _close_client(self, code: int, reason: str) -> None:
+        if self.ws_connection is not None:
+            self.close(code, close_reason(reason))
+
+    def on_close(self) -> None:
+        self._client_gone = True
+        if self._relay is not None and self._relay.done():
+            relay = self._relay.result()
+            if relay is not None:
+                relay.close(self.close_code, self.close_reason)
+
+
+#: Headers of the client's upgrade not passed to the relayed upgrade: the upgrade's own,
+#: and credentials (only those the client proved are sent).
+_NOT_RELAYED = frozenset(
+    {
+        "connection",
+        "upgrade",
+        "content-length",
+        "transfer-encoding",
+        "sec-websocket-key",
+        "sec-websocket-version",
+        "sec-websocket-extensions",
+        "sec-websocket-accept",
+        "cookie",
+        "authorization",
+    }
+)
+
+
+def _relay_outcome(written: Future[None], done: Future[None]) -> None:
+    if done.cancelled() or done.exception() is not None:
+        written.set_exception(StreamClosedError())
+    else:
+        written.set_result(None)
+
+
+def close_reason(text: str) -> str:
+    """``text`` cut to fit a WebSocket close frame (123 bytes of reason at most)."""
+    encoded = text.encode()
+    if len(encoded) <= 123:
+        return text
+    return encoded[:120].decode(errors="ignore") + "..."
+
+
+def without_query_param(uri: str, name: str) -> str:
+    """``uri`` with every ``name=...`` query parameter removed, the rest untouched.
+
+    Names are compared decoded, as tornado parses them: a percent-encoded spelling of
+    ``name`` is the same parameter.
+    """
+    path, sep, query = uri.partition("?")
+    if not sep:
+        return uri
+    kept = [part for part in query.split("&") if unquote_plus(part.partition("=")[0]) != name]
+    return f"{path}?{'&'.join(kept)}" if kept else path
+
+
+HANDLERS = (TunnelHandler, DiagnoseHandler, ProxiedSocketHandler)
