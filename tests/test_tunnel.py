@@ -7,10 +7,12 @@ import subprocess
 import sys
 import textwrap
 import uuid
+from urllib.parse import quote
 
 import pytest
 from tornado.httpclient import HTTPClientError
 
+from colab_local.tunnel import handlers
 from colab_local.tunnel.handlers import PROTOCOL_VERSION, close_reason, without_query_param
 from tests_support import colab_client as colab
 
@@ -164,6 +166,9 @@ def test_proxied_uri_drops_only_the_auth_url():
         == "/api/kernels/k/channels?session_id=s&a=b"
     )
     assert without_query_param("/p", "x") == "/p"
+    # Percent-encoded, the name is the same parameter to tornado: dropped too.
+    encoded = "/p?jupyter%5Fhttp%5Fover%5Fws%5F%61uth%5Furl=http%3A%2F%2Fx&a=b"
+    assert without_query_param(encoded, "jupyter_http_over_ws_auth_url") == "/p?a=b"
 
 
 def test_close_reason_fits_a_close_frame():
@@ -203,3 +208,45 @@ def test_upstream_imports_without_distutils_and_leaves_notebook_intact():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok 0.0.7"
+
+
+async def test_programming_error_propagates(http_root, token, monkeypatch, caplog):
+    """Upstream's test of the same name: a defect in the proxying answers 500 and is
+    logged with its traceback (here injected into the in-server dispatch)."""
+
+    async def broken_dispatch(*args):
+        raise RuntimeError("Expected programming error")
+
+    monkeypatch.setattr(handlers, "dispatch", broken_dispatch)
+    tunnel = await colab.open_tunnel(http_root, token)
+    try:
+        response = await tunnel.request("GET", "/api/status")
+    finally:
+        tunnel.close()
+    assert response.status == 500
+    assert response.status_text == (
+        "Uncaught server-side exception. Check logs for additional details."
+    )
+    logged = [r for r in caplog.records if "uncaught error when proxying request" in r.message]
+    assert logged
+    assert logged[0].exc_info is not None
+
+
+async def test_auth_url_programming_error_propagates(http_root, token, monkeypatch, caplog):
+    """Upstream's test of the same name, for the relayed socket: close code 500 with
+    upstream's reason, and the traceback logged."""
+
+    async def broken_connect(*args, **kwargs):
+        raise RuntimeError("Expected programming error")
+
+    monkeypatch.setattr(handlers, "connect_to_own_server", broken_connect)
+    query = f"jupyter_http_over_ws_auth_url={quote(colab.auth_url(http_root, token))}"
+    ws = await colab.open_ws(
+        f"{colab.ws_root(http_root)}http_over_websocket/proxied_ws/api/kernels/k/channels?{query}"
+    )
+    assert await ws.read_message() is None
+    assert ws.close_code == 500
+    assert ws.close_reason == "Uncaught error when proxying request"
+    logged = [r for r in caplog.records if "uncaught error when relaying" in r.message]
+    assert logged
+    assert logged[0].exc_info is not None

@@ -32,13 +32,14 @@ from tornado.iostream import StreamClosedError
 from colab_local.tunnel.auth import Credentials
 from colab_local.tunnel.messages import TunnelMessage
 
-#: Response bytes per tunnel message: a large body streams in small pieces, so the client
-#: decodes one while the server encodes the next (256 KiB measured best of 128 KiB-4 MiB).
-CHUNK_BYTES = 256 * 1024
+#: Response bytes per tunnel message, at most: upstream's tests pin 64 KiB (tornado's
+#: read size), so that Colab's page parses each message in bounded time. A large body
+#: streams in such pieces, the client decoding one while the server encodes the next.
+CHUNK_BYTES = 64 * 1024
 #: Methods for which upstream adds the ``_xsrf`` cookie value as an argument.
 XSRF_METHODS = frozenset({"DELETE", "PATCH", "POST", "PUT"})
 #: Request headers of the WebSocket upgrade that must not reach the dispatched request:
-#: the upgrade's own, and credentials (only those the client proved are sent).
+#: the upgrade's own, and credentials (``Credentials`` says which ones go).
 _NOT_FORWARDED = frozenset(
     {
         "connection",
@@ -89,7 +90,13 @@ class TunnelConnection(httputil.HTTPConnection):
         self._close_callback: Callable[[], None] | None = None
         self.client_gone = False
         self._tail: asyncio.Future[None] | None = None
+        self._sent_any = False
         self.finished: Future[None] = Future()
+
+    @property
+    def started(self) -> bool:
+        """Whether the response's status has been written (its first message is due)."""
+        return self._metadata is not None or self._held_back is not None or self._sent_any
 
     def set_close_callback(self, callback: Callable[[], None] | None) -> None:
         self._close_callback = callback
@@ -165,6 +172,7 @@ class TunnelConnection(httputil.HTTPConnection):
         if previous is None:
             return _done_future()
         previous["done"] = False
+        self._sent_any = True
         return self._send(previous)
 
 
@@ -188,8 +196,9 @@ def dispatched_request(
 ) -> httputil.HTTPServerRequest:
     """The request a tunnel message stands for, as the HTTP server would have built it.
 
-    It carries the tunnel upgrade's headers (Host, Origin, User-Agent, ...) but only the
-    credentials the client proved (``credentials``), never its other cookies.
+    It carries the tunnel upgrade's headers (Host, Origin, User-Agent, ...) with the
+    client's ``credentials`` (its auth URL's token, or its own cookies, as upstream): the
+    request Jupyter sees is the one the client could have sent itself.
     """
     uri = message.path
     if message.method in XSRF_METHODS and credentials.xsrf:
@@ -198,8 +207,7 @@ def dispatched_request(
     for name, value in tunnel_request.headers.get_all():
         if name.lower() not in _NOT_FORWARDED:
             headers.add(name, value)
-    if credentials.authenticated:
-        headers.update(credentials.headers)
+    headers.update(credentials.headers)
     # A same-origin Referer lets cookie-authenticated GETs of /files/... through
     # Jupyter's cross-site-inclusion check (defect 6).
     headers["Referer"] = f"{tunnel_request.protocol}://{tunnel_request.host}/"

@@ -48,6 +48,9 @@ PROTOCOL_VERSION = str(upstream.HANDLER_VERSION)
 
 #: Upstream's status for a tunnelled request it could not make (auth URL refused).
 SERVER_ERROR = 500
+UNCAUGHT_ERROR = "Uncaught server-side exception. Check logs for additional details."
+#: Close code when a response already under way cannot be finished.
+INTERNAL_ERROR = 1011
 #: Close codes of a relayed socket, as upstream: the HTTP status of what went wrong.
 RELAY_FAILED = 500
 NOT_AUTHORIZED = 403
@@ -109,10 +112,16 @@ class TunnelHandler(_ColabSocketMixin, upstream.HttpOverWebSocketHandler):  # ty
         connection = TunnelConnection(
             parsed.message_id, self._send, connection_context(self.request)
         )
-        request = dispatched_request(self.request, parsed, self.credentials, connection)
         self._in_flight = connection
         try:
+            request = dispatched_request(self.request, parsed, self.credentials, connection)
             await dispatch(self.application, request, connection)
+        except Exception:  # a defect here, not in the request: logged, answered as upstream
+            self.log.exception("colab_local | uncaught error when proxying request")
+            if connection.started:
+                self.close(INTERNAL_ERROR, "Uncaught server-side exception.")
+            else:
+                self._answer_error(SERVER_ERROR, UNCAUGHT_ERROR, parsed.message_id)
         finally:
             self._in_flight = None
 
@@ -221,8 +230,7 @@ class ProxiedSocketHandler(_ColabSocketMixin, upstream.ProxiedSocketHandler):  #
             for name, value in self.request.headers.get_all()
             if name.lower() not in _NOT_RELAYED
         }
-        if self.credentials.authenticated:
-            headers.update(self.credentials.headers)
+        headers.update(self.credentials.headers)
         return headers
 
     async def on_message(self, message: str | bytes) -> None:
@@ -259,7 +267,7 @@ class ProxiedSocketHandler(_ColabSocketMixin, upstream.ProxiedSocketHandler):  #
 
 
 #: Headers of the client's upgrade not passed to the relayed upgrade: the upgrade's own,
-#: and credentials (only those the client proved are sent).
+#: and credentials (``Credentials`` says which ones go).
 _NOT_RELAYED = frozenset(
     {
         "connection",

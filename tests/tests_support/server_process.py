@@ -134,7 +134,8 @@ class JupyterProcess:
 
     @property
     def http_root(self) -> str:
-        return f"http://localhost:{self.info['port']}{self.info['base_url']}"
+        scheme = "https" if self.info.get("secure") else "http"
+        return f"{scheme}://localhost:{self.info['port']}{self.info['base_url']}"
 
     def wait_exit(self, timeout: float) -> int:
         assert self.proc is not None
