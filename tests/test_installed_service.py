@@ -88,3 +88,11 @@ def test_missing_directory_is_a_clear_error(tmp_path):
     assert result.returncode == 1
     assert "is not a directory" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_port_of_ones_own_on_a_shared_server(tmp_path):
+    result = service(tmp_path, f"--directory={tmp_path}", "--port=8890", systemd=True)
+    assert result.returncode == 0, result.stderr
+    exec_line = next(line for line in result.stdout.splitlines() if line.startswith("ExecStart="))
+    assert exec_line.endswith(" --port=8890")
+    assert f"--directory {tmp_path} --port 8890" in result.stdout
