@@ -110,7 +110,7 @@ class ColabUrlApp(_ColabSubcommand):
         else:
             path = token_path(options)
             try:
-                token = read(path, self.log)
+                token = read(path)
             except TokenFileError as e:
                 self.fail(str(e))
             base_url, source = server.base_url, f"persisted token in {path} (no server running)"
@@ -147,7 +147,7 @@ class ColabTokenApp(_ColabSubcommand):
         path = token_path(self.options(server))
         if self.rotate:
             try:
-                rotate(path, self.log)
+                rotate(path)
             except (TokenFileError, OSError) as e:
                 self.fail(f"cannot write a new token to {path}: {e}")
             print(f"Wrote a new token to {path}.")
@@ -158,7 +158,7 @@ class ColabTokenApp(_ColabSubcommand):
                 )
             return
         try:
-            read(path, self.log)
+            read(path)
         except TokenFileError as e:
             self.fail(str(e))
         print(f"The token is in {path} (private: mode 0600). Print the URL: jupyter colab url")

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from traitlets import Bool, Integer, Unicode
+from traitlets import Bool, Float, Integer, Unicode
 from traitlets.config import Configurable
 from traitlets.config.loader import DeferredConfig
 
@@ -54,9 +54,19 @@ class ColabLocal(Configurable):
         64 * 1024 * 1024,
         config=True,
         help=(
-            "Largest message, in bytes, accepted on the HTTP-over-WebSocket endpoints (a "
-            "tunnelled upload arrives as one message). A larger one closes the connection "
-            "with code 1009 before it is read into memory."
+            "Largest message, in bytes, accepted on the HTTP-over-WebSocket endpoints from "
+            "an authenticated client (a tunnelled upload arrives as one message); before "
+            "authentication the limit is 1 MiB. A larger one closes the connection with "
+            "code 1009 before it is read into memory."
+        ),
+    )
+    stalled_client_timeout = Float(
+        60.0,
+        config=True,
+        help=(
+            "Seconds a tunnel client may read nothing of a response before it is "
+            "disconnected, releasing what the response holds (an open file, buffers). "
+            "0 waits forever."
         ),
     )
     token_file = Unicode(

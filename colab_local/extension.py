@@ -1,8 +1,9 @@
 """Wiring into jupyter_server's two extension phases.
 
 Link phase (before ServerApp creates its configurables and web application): apply the
-settings Colab needs, and the persisted token. Load phase (web application exists): add
-the endpoints, the Private Network Access answer, and check what the user will meet.
+settings Colab needs. Load phase (web application exists, not listening yet): the
+persisted token, the endpoints, the Private Network Access answer, and checks of what
+the user will meet.
 Start phase (listening): print where to connect.
 """
 
@@ -29,17 +30,12 @@ _linked: WeakKeyDictionary[Any, ColabState] = WeakKeyDictionary()
 def link(serverapp: Any) -> None:
     options = ColabLocal(parent=serverapp)
     apply_colab_settings(serverapp, options)
-    _linked[serverapp] = ColabState(options, apply_persisted_token(serverapp, options))
+    _linked[serverapp] = ColabState(options)
 
 
 def load(serverapp: Any) -> None:
     state = _linked.pop(serverapp, None) or ColabState(ColabLocal(parent=serverapp))
-    final_token = serverapp.identity_provider.token
-    if state.persisted_token is not None and final_token != state.persisted_token:
-        # An extension's own config file (e.g. jupyter_notebook_config) set a token after
-        # the link phase; it wins, as every explicit user value does.
-        serverapp.log.info("colab_local | a configured token replaces the persisted one.")
-        state.persisted_token = None
+    state.persisted_token = apply_persisted_token(serverapp, state.options)
     state.configured_port = serverapp.port  # the HTTP server binds (and may move) later
     web_app = serverapp.web_app
     base_url = web_app.settings["base_url"]

@@ -1,10 +1,14 @@
 """Which token the server uses: the user's, or the persisted one.
 
 Jupyter makes a new random token at every start, which breaks the URL saved in Colab.
-At link time (before the IdentityProvider exists) colab-local puts the persisted token
-into ``IdentityProvider.token`` unless the user chose a token: configured under any
-spelling, or through ``JUPYTER_TOKEN`` / ``JUPYTER_TOKEN_FILE``, which only the
-IdentityProvider's default reads and which therefore must be respected here.
+At load time (the IdentityProvider exists, the server does not listen yet) colab-local
+gives the IdentityProvider the persisted token, unless the user chose a token: configured
+under any spelling, in any config file (extension apps' included, all read by then), or
+through ``JUPYTER_TOKEN`` / ``JUPYTER_TOKEN_FILE``, which only the IdentityProvider's
+default reads and which therefore must be respected here.
+
+The token is set on the IdentityProvider itself, not into the configuration: traitlets
+logs every configuration change in full at debug level, token included.
 """
 
 from __future__ import annotations
@@ -49,7 +53,10 @@ def password_configured(config: Any) -> bool:
 
 
 def apply_persisted_token(serverapp: Any, options: ColabLocal) -> str | None:
-    """Configure the persisted token where the user has not chosen one; return it."""
+    """Use the persisted token where the user has not chosen one; return it.
+
+    Call at load time: after the IdentityProvider and the web application exist.
+    """
     log = serverapp.log
     if not options.persist_token:
         log.info("colab_local | ColabLocal.persist_token=False: Jupyter chooses the token.")
@@ -69,7 +76,13 @@ def apply_persisted_token(serverapp: Any, options: ColabLocal) -> str | None:
             e,
         )
         return None
-    serverapp.config.IdentityProvider.token = token
+    identity_provider = serverapp.identity_provider
+    identity_provider.token = token
+    # Not generated: Jupyter then shows "?token=..." rather than the token in its own URLs,
+    # as for any configured token; colab-local's banner shows the URL to paste.
+    identity_provider.token_generated = False
+    if "token" in serverapp.web_app.settings:  # the deprecated copy jupyter_server keeps
+        serverapp.web_app.settings["token"] = token
     log.info(
         "colab_local | using the persisted token in %s%s.",
         path,

@@ -42,8 +42,15 @@ def is_valid_token(token: str) -> bool:
     return bool(_TOKEN_PATTERN.match(token))
 
 
-def _ensure_private_dir(directory: Path, log: logging.Logger) -> None:
-    directory.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
+def _ensure_private_dir(directory: Path) -> None:
+    """Create ``directory`` private (0700), or check an existing one is safe to use.
+
+    An existing directory is never changed: it may be shared (like /tmp) or belong to a
+    layout the user chose. One that other users can write to is refused, since they could
+    replace the token file (or the lock) there.
+    """
+    with contextlib.suppress(FileExistsError):
+        directory.mkdir(mode=_DIR_MODE, parents=True)
     info = os.lstat(directory)
     if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
         raise TokenFileError(f"{directory} is not a directory (a symlink?); remove it")
@@ -51,9 +58,14 @@ def _ensure_private_dir(directory: Path, log: logging.Logger) -> None:
         raise TokenFileError(
             f"{directory} belongs to another user; remove it or set ColabLocal.token_file"
         )
-    if stat.S_IMODE(info.st_mode) & 0o077:
-        log.warning("colab_local | %s was readable by others; making it private (0700).", directory)
-        os.chmod(directory, _DIR_MODE)
+    mode = stat.S_IMODE(info.st_mode)
+    if mode & 0o022:
+        raise TokenFileError(
+            f"{directory} can be written by other users (mode {mode:04o}), who could replace "
+            "the token file; set ColabLocal.token_file to a file in a private directory "
+            f"(the default is {default_token_path()}), or make this one private: "
+            f"chmod go-w {directory}"
+        )
 
 
 @contextlib.contextmanager
@@ -82,7 +94,7 @@ def _write_atomically(path: Path, token: str) -> None:
         raise
 
 
-def _read_existing(path: Path, log: logging.Logger) -> tuple[str | None, str]:
+def _read_existing(path: Path) -> tuple[str | None, str]:
     """The stored token, or None and why it cannot be used ("" when there is no file)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
@@ -96,12 +108,12 @@ def _read_existing(path: Path, log: logging.Logger) -> tuple[str | None, str]:
         info = os.fstat(f.fileno())
         if info.st_uid != os.getuid():
             return None, "it belongs to another user, who could know the token"
-        if stat.S_IMODE(info.st_mode) & 0o077:
-            log.warning(
-                "colab_local | token file %s was readable by others; making it private (0600).",
-                path,
+        mode = stat.S_IMODE(info.st_mode)
+        if mode & 0o077:
+            return None, (
+                f"it was readable by other users (mode {mode:04o}): anyone who read it could "
+                "use that token"
             )
-            os.fchmod(f.fileno(), _FILE_MODE)
         try:
             token = f.read().strip()
         except (OSError, UnicodeDecodeError):
@@ -115,15 +127,15 @@ def _read_existing(path: Path, log: logging.Logger) -> tuple[str | None, str]:
 
 def load_or_create(path: Path, log: logging.Logger) -> tuple[str, bool]:
     """The persisted token, created on first use; and whether it was created just now."""
-    _ensure_private_dir(path.parent, log)
+    _ensure_private_dir(path.parent)
     with _locked(path.parent):
-        token, problem = _read_existing(path, log)
+        token, problem = _read_existing(path)
         if token is not None:
             return token, False
         if problem:
             log.warning(
-                "colab_local | cannot use token file %s: %s. Writing a new token there, so the "
-                "Colab URL changes.",
+                "colab_local | cannot use token file %s: %s. Wrote a new token there, so the "
+                "URL to paste into Colab changed: `jupyter colab url` prints it.",
                 path,
                 problem,
             )
@@ -132,14 +144,14 @@ def load_or_create(path: Path, log: logging.Logger) -> tuple[str, bool]:
         return token, True
 
 
-def read(path: Path, log: logging.Logger) -> str:
+def read(path: Path) -> str:
     """The persisted token, for the CLI; raises TokenFileError with a one-line reason."""
     if not path.exists() and not path.is_symlink():
         raise TokenFileError(
             f"no token yet at {path}: start the server once (jupyter notebook) or run "
             "`jupyter colab token --rotate`"
         )
-    token, problem = _read_existing(path, log)
+    token, problem = _read_existing(path)
     if token is None:
         raise TokenFileError(
             f"the token file {path} cannot be used: {problem}; "
@@ -148,9 +160,9 @@ def read(path: Path, log: logging.Logger) -> str:
     return token
 
 
-def rotate(path: Path, log: logging.Logger) -> str:
+def rotate(path: Path) -> str:
     """Write a new token, replacing any old one."""
-    _ensure_private_dir(path.parent, log)
+    _ensure_private_dir(path.parent)
     with _locked(path.parent):
         token = new_token()
         _write_atomically(path, token)

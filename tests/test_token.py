@@ -7,6 +7,7 @@ import logging
 import multiprocessing
 import os
 import stat
+import types
 from pathlib import Path
 
 import pytest
@@ -56,14 +57,42 @@ def test_later_uses_reuse_the_token(token_file):
     assert (again, created) == (first, False)
 
 
-def test_too_open_permissions_are_fixed_with_a_warning(token_file, caplog):
-    token, _ = load_or_create(token_file, LOG)
+def test_a_token_others_could_read_is_replaced_with_a_warning(token_file, caplog):
+    exposed, _ = load_or_create(token_file, LOG)
     os.chmod(token_file, 0o644)
-    os.chmod(token_file.parent, 0o755)
-    assert load_or_create(token_file, LOG) == (token, False)
+    token, created = load_or_create(token_file, LOG)
+    assert created
+    assert token != exposed  # whoever read it cannot use it
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
-    assert stat.S_IMODE(token_file.parent.stat().st_mode) == 0o700
-    assert len(warnings_in(caplog)) == 2
+    (warning,) = warnings_in(caplog)
+    assert "readable by other users (mode 0644)" in warning
+    assert "URL to paste into Colab changed" in warning
+    assert exposed not in warning
+    assert token not in warning
+
+
+def test_an_existing_directory_is_never_changed(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o755)  # readable by others, not writable: fine, the file is 0600
+    token, _ = load_or_create(shared / "token", LOG)
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o755
+    assert stat.S_IMODE((shared / "token").stat().st_mode) == 0o600
+    assert (shared / "token").read_text().strip() == token
+
+
+@pytest.mark.parametrize("mode", [0o1777, 0o777, 0o775])
+def test_a_directory_others_can_write_is_refused_and_left_alone(tmp_path, mode):
+    shared = tmp_path / "like-tmp"
+    shared.mkdir()
+    os.chmod(shared, mode)
+    with pytest.raises(TokenFileError) as refused:
+        load_or_create(shared / "token", LOG)
+    assert f"can be written by other users (mode {mode:04o})" in str(refused.value)
+    assert "ColabLocal.token_file" in str(refused.value)
+    assert f"chmod go-w {shared}" in str(refused.value)
+    assert stat.S_IMODE(shared.stat().st_mode) == mode
+    assert list(shared.iterdir()) == []
 
 
 @pytest.mark.parametrize(
@@ -78,7 +107,7 @@ def test_empty_or_malformed_file_is_replaced_with_a_warning(token_file, caplog, 
     assert token_file.read_text().strip() == token
     (warning,) = warnings_in(caplog)
     assert word in warning
-    assert "URL changes" in warning
+    assert "URL to paste into Colab changed" in warning
 
 
 def test_unreadable_bytes_are_replaced_with_a_warning(token_file, caplog):
@@ -87,7 +116,7 @@ def test_unreadable_bytes_are_replaced_with_a_warning(token_file, caplog):
     token, created = load_or_create(token_file, LOG)
     assert created
     assert is_valid_token(token)
-    assert "URL changes" in warnings_in(caplog)[0]
+    assert "URL to paste into Colab changed" in warnings_in(caplog)[0]
 
 
 def test_symlink_is_replaced_never_followed(token_file, tmp_path, caplog):
@@ -139,24 +168,27 @@ def test_processes_racing_on_first_start_end_with_one_token(token_file):
 
 def test_read_and_rotate(token_file):
     with pytest.raises(TokenFileError, match="no token yet"):
-        read(token_file, LOG)
-    first = rotate(token_file, LOG)
-    assert read(token_file, LOG) == first
-    second = rotate(token_file, LOG)
+        read(token_file)
+    first = rotate(token_file)
+    assert read(token_file) == first
+    second = rotate(token_file)
     assert second != first
-    assert read(token_file, LOG) == second
+    assert read(token_file) == second
     token_file.write_text("bad")
     with pytest.raises(TokenFileError, match="cannot be used"):
-        read(token_file, LOG)
+        read(token_file)
 
 
 # Which token the server uses.
 
 
 def make_app(token_file: Path, config: dict | None = None, argv: list[str] | None = None):
+    """A ServerApp as the load phase sees it: configured, with its IdentityProvider."""
     app = ServerApp(config=Config(config or {}), log=LOG)
     if argv:
         app.parse_command_line(argv)
+    app.identity_provider = app.identity_provider_class(parent=app, log=LOG)
+    app.web_app = types.SimpleNamespace(settings={"token": app.identity_provider.token})
     options = ColabLocal(parent=app, token_file=str(token_file))
     return app, options
 
@@ -172,7 +204,10 @@ def test_no_token_configured_uses_the_persisted_one(token_file):
     app, options = make_app(token_file)
     token = apply_persisted_token(app, options)
     assert token == token_file.read_text().strip()
-    assert app.config.IdentityProvider.token == token
+    assert app.identity_provider.token == token
+    assert app.identity_provider.token_generated is False
+    assert app.web_app.settings["token"] == token
+    assert "token" not in app.config.IdentityProvider  # never in the (logged) config
 
 
 @pytest.mark.usefixtures("clean_env")
@@ -225,7 +260,7 @@ def test_password_keeps_the_persisted_token_beside_it(token_file, caplog):
     )
     token = apply_persisted_token(app, options)
     assert token is not None
-    assert app.config.IdentityProvider.token == token
+    assert app.identity_provider.token == token
     assert any("password is configured" in r.getMessage() for r in caplog.records)
 
 

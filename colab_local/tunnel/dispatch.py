@@ -56,7 +56,7 @@ _NOT_FORWARDED = frozenset(
     }
 )
 
-SendMessage = Callable[[dict[str, Any]], "Future[None]"]
+SendMessage = Callable[[bytes], "Future[None]"]
 
 
 def _done_future() -> Future[None]:
@@ -79,24 +79,41 @@ def closed_future() -> Future[None]:
 
 
 class TunnelConnection(httputil.HTTPConnection):
-    """Where a dispatched request's handler writes its response: the tunnel."""
+    """Where a dispatched request's handler writes its response: the tunnel.
 
-    def __init__(self, message_id: Any, send: SendMessage, context: Any) -> None:
+    Each piece of the body becomes one message, encoded (base64 in JSON) only when the
+    piece before it has been handed to the socket: the client decodes one while the
+    server encodes the next, and a large body never sits encoded in memory at once. The
+    last piece is held back until the handler finishes, so that it can say ``done``.
+    """
+
+    def __init__(
+        self,
+        message_id: Any,
+        send: SendMessage,
+        context: Any,
+        *,
+        stall_timeout: float = 0,
+        on_stall: Callable[[], None] | None = None,
+    ) -> None:
         self.context = context
         self._message_id = message_id
         self._send = send
+        self._stall_timeout = stall_timeout
+        self._on_stall = on_stall
         self._metadata: dict[str, Any] | None = None
-        self._held_back: dict[str, Any] | None = None
+        #: The last piece, base64-encoded, not sent yet.
+        self._held: bytes | None = None
+        self._sent_any = False
         self._close_callback: Callable[[], None] | None = None
         self.client_gone = False
         self._tail: asyncio.Future[None] | None = None
-        self._sent_any = False
         self.finished: Future[None] = Future()
 
     @property
     def started(self) -> bool:
         """Whether the response's status has been written (its first message is due)."""
-        return self._metadata is not None or self._held_back is not None or self._sent_any
+        return self._metadata is not None or self._held is not None or self._sent_any
 
     def set_close_callback(self, callback: Callable[[], None] | None) -> None:
         self._close_callback = callback
@@ -125,11 +142,9 @@ class TunnelConnection(httputil.HTTPConnection):
         return self.write(chunk) if chunk else _done_future()
 
     def write(self, chunk: bytes) -> Future[None]:
-        """Send ``chunk`` a piece at a time, each encoded only once the last one is sent.
-
-        The client decodes one piece while the next is encoded, and a large body never
-        sits encoded in memory all at once. Writes run in order, one after the other.
-        """
+        """Send ``chunk`` a piece at a time; writes run in order, one after the other."""
+        if len(chunk) <= CHUNK_BYTES and (self._tail is None or self._tail.done()):
+            return self._hold(chunk)  # one piece, nothing pending: no task needed
         task = asyncio.ensure_future(self._write_after(self._tail, chunk))
         task.add_done_callback(mark_failure_seen)
         self._tail = task
@@ -139,9 +154,32 @@ class TunnelConnection(httputil.HTTPConnection):
         if previous is not None:
             with contextlib.suppress(StreamClosedError):
                 await previous
+        view = memoryview(chunk)
         for start in range(0, len(chunk), CHUNK_BYTES):
-            piece = chunk[start : start + CHUNK_BYTES]
-            await self._emit({"data": base64.b64encode(piece).decode("ascii")})
+            await self._unless_stalled(self._hold(view[start : start + CHUNK_BYTES]))
+
+    def _hold(self, piece: bytes | memoryview) -> Future[None]:
+        """Hold back ``piece``; send the one held before it. The future: that send."""
+        if self.client_gone:
+            return closed_future()
+        previous, self._held = self._held, base64.b64encode(piece)
+        if previous is None:
+            return _done_future()
+        self._sent_any = True
+        return self._send(self._message(previous, done=False))
+
+    async def _unless_stalled(self, sent: Future[None]) -> None:
+        """Wait for ``sent``; if the client reads nothing for ``stall_timeout`` seconds,
+        give up on it (``on_stall``) and fail the write, which stops the handler."""
+        if self._stall_timeout <= 0 or sent.done():
+            await sent
+            return
+        done, _ = await asyncio.wait({sent}, timeout=self._stall_timeout)
+        if not done:
+            if self._on_stall is not None:
+                self._on_stall()
+            raise StreamClosedError(real_error=TimeoutError("the client stopped reading"))
+        await sent
 
     def finish(self) -> None:
         # RequestHandler.finish() calls this right after its last write, without waiting.
@@ -151,41 +189,27 @@ class TunnelConnection(httputil.HTTPConnection):
             self._finish_now()
 
     def _finish_now(self) -> None:
-        last = self._held_back if self._held_back is not None else self._first({})
-        self._held_back = None
-        last["done"] = True
+        last, self._held = self._held, None
         if not self.client_gone:
-            self._send(last)
+            self._sent_any = True
+            self._send(self._message(last, done=True))
         future_set_result_unless_cancelled(self.finished, None)
 
-    def _first(self, message: dict[str, Any]) -> dict[str, Any]:
-        message["message_id"] = self._message_id
+    def _message(self, data: bytes | None, *, done: bool) -> bytes:
+        """One protocol message; the status and headers ride on the first.
+
+        ``data`` is base64, which JSON never escapes: it is spliced in as it is rather
+        than run through the JSON encoder.
+        """
+        head: dict[str, Any] = {"message_id": self._message_id}
         if self._metadata is not None:
-            message.update(self._metadata)
+            head.update(self._metadata)
             self._metadata = None
-        return message
-
-    def _emit(self, message: dict[str, Any]) -> Future[None]:
-        if self.client_gone:
-            return closed_future()
-        previous, self._held_back = self._held_back, self._first(message)
-        if previous is None:
-            return _done_future()
-        previous["done"] = False
-        self._sent_any = True
-        return self._send(previous)
-
-
-def encode_message(message: dict[str, Any]) -> str:
-    """``json.dumps(message)``, without running the encoder over a large ``data`` string.
-
-    ``data`` is base64, which JSON never escapes, so it is spliced in as it is.
-    """
-    data = message.get("data")
-    if not data:
-        return json.dumps(message)
-    head = json.dumps({key: value for key, value in message.items() if key != "data"})
-    return f'{head[:-1]}, "data": "{data}"}}'
+        head["done"] = done
+        text = json.dumps(head).encode()
+        if data is None:
+            return text
+        return b"".join((text[:-1], b', "data": "', data, b'"}'))
 
 
 def dispatched_request(

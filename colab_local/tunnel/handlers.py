@@ -24,7 +24,7 @@ from jupyter_server.auth.decorator import allow_unauthenticated
 from tornado import httpclient, websocket
 from tornado.concurrent import Future
 from tornado.ioloop import IOLoop
-from tornado.iostream import StreamClosedError
+from tornado.iostream import StreamBufferFullError, StreamClosedError
 
 from colab_local.state import SETTINGS_KEY, ColabState
 from colab_local.tunnel.auth import AUTH_URL_PARAM, AuthURLError, Credentials, client_credentials
@@ -34,7 +34,6 @@ from colab_local.tunnel.dispatch import (
     connection_context,
     dispatch,
     dispatched_request,
-    encode_message,
     mark_failure_seen,
 )
 from colab_local.tunnel.messages import Rejection, parse_message
@@ -51,6 +50,15 @@ SERVER_ERROR = 500
 UNCAUGHT_ERROR = "Uncaught server-side exception. Check logs for additional details."
 #: Close code when a response already under way cannot be finished.
 INTERNAL_ERROR = 1011
+#: Close code for a client that breaks the limits (stops reading, floods output).
+POLICY_VIOLATION = 1008
+#: Largest message before a client is authenticated: a tunnelled request from someone
+#: without the token gets Jupyter's 403 anyway; it needs no more, and must not be able
+#: to make the server parse or hold more.
+UNAUTHENTICATED_MESSAGE_LIMIT = 1024 * 1024
+#: Output waiting for a relayed socket's client, at most; beyond it the client is too
+#: slow (or not reading) and is disconnected rather than buffered for without bound.
+RELAY_BUFFER_LIMIT = 64 * 1024 * 1024
 #: Close codes of a relayed socket, as upstream: the HTTP status of what went wrong.
 RELAY_FAILED = 500
 NOT_AUTHORIZED = 403
@@ -76,8 +84,12 @@ class _ColabSocketMixin:
 
     @property
     def max_message_size(self) -> int:
+        """The configured limit, once the client is authenticated; a small one before."""
         state: ColabState = self.settings[SETTINGS_KEY]
-        return state.options.max_message_size
+        limit: int = state.options.max_message_size
+        if self.credentials.authenticated:
+            return limit
+        return min(limit, UNAUTHENTICATED_MESSAGE_LIMIT)
 
     @allow_unauthenticated
     async def get(self, *args: Any, **kwargs: Any) -> None:
@@ -110,7 +122,11 @@ class TunnelHandler(_ColabSocketMixin, upstream.HttpOverWebSocketHandler):  # ty
             self._answer_error(SERVER_ERROR, str(self.auth_error), parsed.message_id)
             return
         connection = TunnelConnection(
-            parsed.message_id, self._send, connection_context(self.request)
+            parsed.message_id,
+            self._send,
+            connection_context(self.request),
+            stall_timeout=self.settings[SETTINGS_KEY].options.stalled_client_timeout,
+            on_stall=self._on_stall,
         )
         self._in_flight = connection
         try:
@@ -125,12 +141,19 @@ class TunnelHandler(_ColabSocketMixin, upstream.HttpOverWebSocketHandler):  # ty
         finally:
             self._in_flight = None
 
+    def _on_stall(self) -> None:
+        timeout = self.settings[SETTINGS_KEY].options.stalled_client_timeout
+        self.log.warning(
+            "colab_local | a tunnel client read nothing for %ss: closing its connection", timeout
+        )
+        self.close(POLICY_VIOLATION, f"the client read nothing for {timeout:g} s")
+
     def _answer_error(self, status: int, reason: str, message_id: str | int | None) -> None:
         """Upstream's error answer (``_write_error``), silent when the client has left."""
         with contextlib.suppress(websocket.WebSocketClosedError):
             self._write_error(status=status, msg=reason, message_id=message_id)
 
-    def _send(self, message: dict[str, Any]) -> Future[None]:
+    def _send(self, message: bytes) -> Future[None]:
         """Queue one message; the future fails with StreamClosedError if the client left.
 
         StreamClosedError is what tornado's handlers expect from a closed connection
@@ -146,18 +169,16 @@ class TunnelHandler(_ColabSocketMixin, upstream.HttpOverWebSocketHandler):  # ty
         IOLoop.current().add_callback(self._write_now, message, written)
         return written
 
-    def _write_now(self, message: dict[str, Any], written: Future[None]) -> None:
-        text = encode_message(message)
-        del message
+    def _write_now(self, message: bytes, written: Future[None]) -> None:
         try:
-            future = self.write_message(text)
+            future = self.write_message(message)  # bytes, sent as a text frame (JSON)
         except websocket.WebSocketClosedError:
             future = closed_future()
         future.add_done_callback(functools.partial(_relay_outcome, written))
         # A broken pipe raised inside write_message keeps this frame (through its
         # traceback's frame chain) for as long as the closed stream lives: drop what it
         # would otherwise keep alive.
-        del written, text, future
+        del written, message, future
 
     def on_close(self) -> None:
         if self._in_flight is not None:
@@ -166,6 +187,11 @@ class TunnelHandler(_ColabSocketMixin, upstream.HttpOverWebSocketHandler):  # ty
 
 class DiagnoseHandler(_ColabSocketMixin, upstream.HttpOverWebSocketDiagnosticHandler):  # type: ignore[misc]
     """``/http_over_websocket/diagnose``: the extension version, for Colab's checks."""
+
+    @property
+    def max_message_size(self) -> int:
+        # Each message comes back as the answer's message_id: no need for big ones.
+        return UNAUTHENTICATED_MESSAGE_LIMIT
 
 
 class ProxiedSocketHandler(_ColabSocketMixin, upstream.ProxiedSocketHandler):  # type: ignore[misc]
@@ -190,6 +216,8 @@ class ProxiedSocketHandler(_ColabSocketMixin, upstream.ProxiedSocketHandler):  #
                 NOT_AUTHORIZED, f"the token in {AUTH_URL_PARAM} is not valid for this server"
             )
             return
+        # Bounded: a client that stops reading is dropped, not buffered for forever.
+        self.ws_connection.stream.max_write_buffer_size = RELAY_BUFFER_LIMIT
         self._relay = asyncio.ensure_future(self._connect())
 
     async def _connect(self) -> websocket.WebSocketClientConnection | None:
@@ -252,11 +280,24 @@ class ProxiedSocketHandler(_ColabSocketMixin, upstream.ProxiedSocketHandler):  #
             written = self.write_message(message, binary=isinstance(message, bytes))
         except websocket.WebSocketClosedError:
             return
+        except StreamBufferFullError:
+            self.log.warning(
+                "colab_local | a relayed socket's client is not reading (over %d MiB of "
+                "output waiting): closing it",
+                RELAY_BUFFER_LIMIT // (1024 * 1024),
+            )
+            self._abort_client()
+            return
         written.add_done_callback(mark_failure_seen)
 
     def _close_client(self, code: int, reason: str) -> None:
         if self.ws_connection is not None:
             self.close(code, close_reason(reason))
+
+    def _abort_client(self) -> None:
+        """Drop a client whose buffer is full: a close frame would only queue behind it."""
+        if self.ws_connection is not None:
+            self.ws_connection.stream.close()
 
     def on_close(self) -> None:
         self._client_gone = True
