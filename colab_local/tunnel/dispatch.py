@@ -144,8 +144,12 @@ class TunnelConnection(httputil.HTTPConnection):
     def write(self, chunk: bytes) -> Future[None]:
         """Send ``chunk`` a piece at a time; writes run in order, one after the other."""
         if len(chunk) <= CHUNK_BYTES and (self._tail is None or self._tail.done()):
-            return self._hold(chunk)  # one piece, nothing pending: no task needed
-        task = asyncio.ensure_future(self._write_after(self._tail, chunk))
+            sent = self._hold(chunk)  # one piece, nothing pending: no task unless it waits
+            if sent.done() or self._stall_timeout <= 0:
+                return sent
+            task = asyncio.ensure_future(self._unless_stalled(sent))
+        else:
+            task = asyncio.ensure_future(self._write_after(self._tail, chunk))
         task.add_done_callback(mark_failure_seen)
         self._tail = task
         return task

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from jupyter_server.auth.decorator import allow_unauthenticated
-from tornado import httpclient, websocket
+from tornado import httpclient, httputil, websocket
 from tornado.concurrent import Future
 from tornado.ioloop import IOLoop
 from tornado.iostream import StreamBufferFullError, StreamClosedError
@@ -132,6 +132,8 @@ class TunnelHandler(_ColabSocketMixin, upstream.HttpOverWebSocketHandler):  # ty
         try:
             request = dispatched_request(self.request, parsed, self.credentials, connection)
             await dispatch(self.application, request, connection)
+        except httputil.HTTPInputError as e:  # what the HTTP server answers with 400
+            self._answer_error(400, str(e), parsed.message_id)
         except Exception:  # a defect here, not in the request: logged, answered as upstream
             self.log.exception("colab_local | uncaught error when proxying request")
             if connection.started:
@@ -144,7 +146,7 @@ class TunnelHandler(_ColabSocketMixin, upstream.HttpOverWebSocketHandler):  # ty
     def _on_stall(self) -> None:
         timeout = self.settings[SETTINGS_KEY].options.stalled_client_timeout
         self.log.warning(
-            "colab_local | a tunnel client read nothing for %ss: closing its connection", timeout
+            "colab_local | a tunnel client read nothing for %gs: closing its connection", timeout
         )
         self.close(POLICY_VIOLATION, f"the client read nothing for {timeout:g} s")
 
