@@ -7,6 +7,7 @@ Built like other Jupyter subcommands (jupyter_core's JupyterApp, traitlets setti
 from __future__ import annotations
 
 import getpass
+import importlib.util
 import json
 import logging
 import sys
@@ -17,7 +18,7 @@ from urllib.error import HTTPError, URLError
 from urllib.request import Request, urlopen
 
 from jupyter_core.application import JupyterApp
-from jupyter_core.paths import jupyter_runtime_dir
+from jupyter_core.paths import jupyter_data_dir, jupyter_runtime_dir
 from jupyter_server.serverapp import ServerApp, list_running_servers
 from jupyter_server.utils import url_path_join
 from traitlets import Bool, Integer, Unicode
@@ -27,14 +28,18 @@ from colab_local.colab_settings import ColabLocal, user_value
 from colab_local.connection_info import LAPTOP_PORT, colab_url, tunnel_command
 from colab_local.server_token import token_path
 from colab_local.service_unit import (
+    KERNEL_GATEWAY_PORT,
+    KERNELS_UNIT_NAME,
     MARKER,
     SYSTEMD_RUNTIME_MARKER,
     UNIT_NAME,
+    kernels_unit_text,
     next_steps,
     systemd_available,
     unit_text,
     user_unit_dir,
     without_systemd_hint,
+    write_gateway_env_file,
 )
 from colab_local.token_store import TokenFileError, read, rotate
 
@@ -168,8 +173,16 @@ class ColabDoctorApp(_ColabSubcommand):
     name = "jupyter-colab-doctor"
     description = (
         "Check the running server the way /colab/connect does and print each check with its "
-        "fix. Exit status: 0 healthy, 1 not healthy, 2 no server reachable."
+        "fix; --kernel also starts a short-lived kernel and reports what a notebook will see "
+        "(Python, GPUs, torch/tensorflow/jax). Exit status: 0 healthy, 1 not healthy, 2 no "
+        "server reachable."
     )
+    kernel = Bool(
+        False,
+        config=True,
+        help="Also start a short-lived kernel and report what a notebook will see.",
+    )
+    flags = {"kernel": ({"ColabDoctorApp": {"kernel": True}}, "Also probe a kernel.")}
 
     def start(self) -> None:
         server = self.server_config()
@@ -177,7 +190,7 @@ class ColabDoctorApp(_ColabSubcommand):
         running = running_colab_server(port)
         if running is None:
             self.fail("no Jupyter server is running for this user; start one: jupyter notebook", 2)
-        report = self.fetch_report(running)
+        report = self.request(running, "colab/connect?format=json", DOCTOR_TIMEOUT)
         for check in report["checks"]:
             mark = "i" if check["informational"] else ("ok" if check["ok"] else "FAIL")
             print(f"[{mark:>4}] {check['name']}: {check['detail']}")
@@ -186,18 +199,57 @@ class ColabDoctorApp(_ColabSubcommand):
         print()
         print(f"URL to paste into Colab: {report['url']}")
         print(f"On your laptop first:    {report['tunnel_command']}")
-        if not report["healthy"]:
+        healthy = report["healthy"]
+        if not healthy:
             print("Not healthy: Colab cannot connect until the checks marked FAIL are fixed.")
+        if self.kernel:
+            timeout = self.options(server).kernel_probe_timeout + DOCTOR_TIMEOUT
+            print()
+            healthy = (
+                self.print_probe(
+                    self.request(running, "colab/connect/kernel-probe", timeout, method="POST")
+                )
+                and healthy
+            )
+        if not healthy:
             self.exit(1)
 
-    def fetch_report(self, running: dict[str, Any]) -> dict[str, Any]:
-        url = url_path_join(running["url"], "colab/connect") + "?format=json"
+    @staticmethod
+    def print_probe(probe: dict[str, Any]) -> bool:
+        """Print what the probe kernel saw; whether it answered."""
+        print(f"What the notebook will see (kernel {probe['kernel']!r}, {probe['where']}):")
+        if not probe["ok"]:
+            print(f"  FAIL: {probe['error']} (after {probe['seconds']} s)")
+            return False
+        python = probe["python"]
+        print(f"  Python {python['version']} ({python['executable']})")
+        gpus = probe["nvidia_smi"]
+        print(f"  nvidia-smi -L: {'; '.join(gpus) or 'no GPU' if isinstance(gpus, list) else gpus}")
+        print(f"  CUDA_VISIBLE_DEVICES: {probe['cuda_visible_devices'] or '(not set)'}")
+        for name, framework in probe["frameworks"].items():
+            if not framework["installed"]:
+                seen = "not installed"
+            elif "error" in framework:
+                seen = f"fails to import: {framework['error']}"
+            else:
+                seen = f"{framework['version']}, GPUs seen: {framework['gpus']}"
+            print(f"  {name}: {seen}")
+        print(f"  (a kernel started, asked and shut down in {probe['seconds']} s)")
+        return True
+
+    def request(
+        self, running: dict[str, Any], path: str, timeout: float, method: str = "GET"
+    ) -> dict[str, Any]:
+        """JSON from the running server, authenticated with its token."""
+        url = url_path_join(running["url"], path)
         token = running.get("token", "")
-        request = Request(url, headers={"Authorization": f"token {token}"})  # noqa: S310
+        request = Request(  # noqa: S310
+            url, method=method, headers={"Authorization": f"token {token}"}
+        )
         try:
             # Only the URL of this user's own running server, from its runtime file.
-            with urlopen(request, timeout=DOCTOR_TIMEOUT) as response:  # noqa: S310
-                report: dict[str, Any] = json.load(response)
+            with urlopen(request, timeout=timeout) as response:  # noqa: S310
+                answer: dict[str, Any] = json.load(response)
         except HTTPError as e:
             if e.code == HTTPStatus.NOT_FOUND:
                 self.fail(
@@ -207,22 +259,33 @@ class ColabDoctorApp(_ColabSubcommand):
             self.fail(f"the server at {running['url']} answered {e.code} {e.reason}", 2)
         except (URLError, OSError, ValueError) as e:
             self.fail(f"cannot reach the server at {running['url']}: {e}", 2)
-        return report
+        return answer
 
 
 class ColabServiceApp(_ColabSubcommand):
     name = "jupyter-colab-service"
     description = (
         "Print a systemd user unit that keeps `jupyter notebook` running for this user (same "
-        "URL, restarted on failure); --install writes it, --uninstall removes it."
+        "URL, restarted on failure); --install writes it, --uninstall removes it. "
+        "--kernel-gateway also runs the kernels in a unit of their own (a local Jupyter "
+        "Kernel Gateway), so restarting the server keeps them."
     )
-    install = Bool(False, config=True, help="Write the unit to ~/.config/systemd/user.")
-    uninstall = Bool(False, config=True, help="Remove the unit --install wrote.")
+    install = Bool(False, config=True, help="Write the unit(s) to ~/.config/systemd/user.")
+    uninstall = Bool(False, config=True, help="Remove the unit(s) --install wrote.")
     directory = Unicode("", config=True, help="Working directory of the server (default: here).")
     port = Integer(
         0,
         config=True,
         help="The server's port (default: Jupyter's, 8888); on a shared server, one of your own.",
+    )
+    kernel_gateway = Bool(
+        False,
+        config=True,
+        help=(
+            "Run the kernels in a second unit, a Jupyter Kernel Gateway on 127.0.0.1:"
+            f"{KERNEL_GATEWAY_PORT}, so that restarting or upgrading the server keeps them "
+            "(needs pip install 'colab-local[gateway]')."
+        ),
     )
     systemd_marker = Unicode(
         SYSTEMD_RUNTIME_MARKER,
@@ -230,45 +293,81 @@ class ColabServiceApp(_ColabSubcommand):
         help="Directory whose presence means systemd runs this machine.",
     )
     flags = {
-        "install": ({"ColabServiceApp": {"install": True}}, "Write the unit."),
-        "uninstall": ({"ColabServiceApp": {"uninstall": True}}, "Remove the unit."),
+        "install": ({"ColabServiceApp": {"install": True}}, "Write the unit(s)."),
+        "uninstall": ({"ColabServiceApp": {"uninstall": True}}, "Remove the unit(s)."),
+        "kernel-gateway": (
+            {"ColabServiceApp": {"kernel_gateway": True}},
+            "Kernels in a unit of their own, which outlives server restarts.",
+        ),
     }
     aliases = {"directory": "ColabServiceApp.directory", "port": "ColabServiceApp.port"}
 
     def start(self) -> None:
-        path = user_unit_dir() / UNIT_NAME
+        unit_dir = user_unit_dir()
         if self.uninstall:
-            self.remove(path)
+            for name in (UNIT_NAME, KERNELS_UNIT_NAME):
+                self.remove(unit_dir / name, required=name == UNIT_NAME)
             return
         directory = Path(self.directory or Path.cwd()).expanduser().resolve()
         if not directory.is_dir():
             self.fail(f"{directory} is not a directory")
-        text = unit_text(directory, port=self.port or None)
-        if not self.install:
-            print(text, end="")
-            port_option = f" --port {self.port}" if self.port else ""
-            print(
-                "# Install it: jupyter colab service --install "
-                f"--directory {directory}{port_option}"
+        env_file = gateway_env_path() if self.kernel_gateway else None
+        if env_file is not None and importlib.util.find_spec("kernel_gateway") is None:
+            self.fail(
+                "--kernel-gateway needs Jupyter Kernel Gateway in this environment: "
+                "pip install 'colab-local[gateway]'"
             )
+        units = {UNIT_NAME: unit_text(directory, port=self.port or None, gateway_env_file=env_file)}
+        if env_file is not None:
+            units[KERNELS_UNIT_NAME] = kernels_unit_text(directory, env_file)
+        if self.install:
+            self.install_units(unit_dir, units, env_file)
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-            print(f"Wrote {path}. Then run:")
-            for step in next_steps(getpass.getuser()):
-                print(f"  {step}")
-            print("The server keeps its persisted token, so the URL saved in Colab stays valid.")
+            self.print_units(units, directory)
         if not systemd_available(self.systemd_marker):
-            print(without_systemd_hint())
+            print(without_systemd_hint(port=self.port or None))
 
-    def remove(self, path: Path) -> None:
+    def print_units(self, units: dict[str, str], directory: Path) -> None:
+        for name, text in units.items():
+            print(f"# {name}")
+            print(text)
+        options = f" --directory {directory}"
+        options += f" --port {self.port}" if self.port else ""
+        options += " --kernel-gateway" if self.kernel_gateway else ""
+        print(f"# Install: jupyter colab service --install{options}")
+
+    @staticmethod
+    def install_units(unit_dir: Path, units: dict[str, str], env_file: Path | None) -> None:
+        if env_file is not None:
+            write_gateway_env_file(env_file)
+        unit_dir.mkdir(parents=True, exist_ok=True)
+        for name, text in units.items():
+            (unit_dir / name).write_text(text)
+            print(f"Wrote {unit_dir / name}.")
+        print("Then run:")
+        for step in next_steps(getpass.getuser(), list(reversed(units))):
+            print(f"  {step}")
+        print("The server keeps its persisted token, so the URL saved in Colab stays valid.")
+        if env_file is not None:
+            print(
+                f"Kernels run in {KERNELS_UNIT_NAME}: `systemctl --user restart {UNIT_NAME}` "
+                "keeps them and their variables."
+            )
+
+    def remove(self, path: Path, *, required: bool) -> None:
         if not path.exists():
-            print(f"Nothing to remove: {path} does not exist.")
+            if required:
+                print(f"Nothing to remove: {path} does not exist.")
             return
         if MARKER not in path.read_text(errors="replace"):
             self.fail(f"{path} was not written by jupyter colab service; left alone")
         path.unlink()
-        print(f"Removed {path}. If it was enabled: systemctl --user disable --now {UNIT_NAME}")
+        print(f"Removed {path}. If it was enabled: systemctl --user disable --now {path.name}")
+
+
+def gateway_env_path() -> Path:
+    """The private file with the token the server and its kernel gateway share."""
+    return Path(jupyter_data_dir()) / "colab_local" / "kernel-gateway.env"
 
 
 class ColabApp(JupyterApp):

@@ -69,6 +69,24 @@ class ColabLocal(Configurable):
             "0 waits forever."
         ),
     )
+    keep_gateway_kernels = Bool(
+        True,
+        config=True,
+        help=(
+            "With kernels on a gateway (--gateway-url), keep sessions in a database file and "
+            "leave the gateway's kernels running when this server stops, so that a restart "
+            "or upgrade resumes each notebook's kernel. False: Jupyter's behaviour (kernels "
+            "stop with the server, sessions are forgotten)."
+        ),
+    )
+    kernel_probe_timeout = Float(
+        120.0,
+        config=True,
+        help=(
+            "Seconds the on-demand kernel probe (/colab/connect, jupyter colab doctor "
+            "--kernel) may take, kernel start included, before it is abandoned."
+        ),
+    )
     token_file = Unicode(
         "",
         config=True,

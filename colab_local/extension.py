@@ -12,14 +12,16 @@ from __future__ import annotations
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from colab_local import connect_handler, tunnel
+from colab_local import tunnel
 from colab_local.colab_settings import (
     ColabLocal,
     apply_colab_settings,
     warn_about_colab_breaking_values,
 )
+from colab_local.connect import handler as connect_handler
 from colab_local.connection_info import banner_lines
 from colab_local.cors import cors_transform
+from colab_local.gateway_kernels import keep_gateway_kernels
 from colab_local.port_guard import explain_busy_port
 from colab_local.server_token import apply_persisted_token
 from colab_local.state import SETTINGS_KEY, ColabState
@@ -30,6 +32,7 @@ _linked: WeakKeyDictionary[Any, ColabState] = WeakKeyDictionary()
 def link(serverapp: Any) -> None:
     options = ColabLocal(parent=serverapp)
     apply_colab_settings(serverapp, options)
+    keep_gateway_kernels(serverapp, options)
     _linked[serverapp] = ColabState(options)
 
 

@@ -1,28 +1,34 @@
-"""A systemd user unit that keeps the server running after logout, with the same URL.
+"""systemd user units that keep the server running after logout, with the same URL.
 
-The unit runs ``jupyter notebook --no-browser`` with this environment's interpreter, in a
-chosen directory, restarts it on failure, and passes no token: the server uses the
-persisted token, so the URL saved in Colab never changes.
+The server unit runs ``jupyter notebook --no-browser`` with this environment's
+interpreter, in a chosen directory, restarts it on failure, and passes no token: the
+server uses the persisted token, so the URL saved in Colab never changes.
+
+With ``--kernel-gateway``, kernels run in a second unit, a Jupyter Kernel Gateway on
+loopback, and the server uses it (``--gateway-url``): restarting or upgrading the server
+then leaves the kernels, and the notebooks' variables, alone. The two share a token kept
+in a private environment file.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import shlex
 import sys
 from pathlib import Path
 
 UNIT_NAME = "colab-local.service"
+KERNELS_UNIT_NAME = "colab-local-kernels.service"
 MARKER = "# Written by `jupyter colab service --install` (colab-local)."
 SYSTEMD_RUNTIME_MARKER = "/run/systemd/system"
+KERNEL_GATEWAY_PORT = 9888
 
 
-def unit_text(
-    directory: Path,
-    python: str = sys.executable,
-    as_root: bool | None = None,
-    port: int | None = None,
-) -> str:
+def server_command(
+    python: str = sys.executable, as_root: bool | None = None, port: int | None = None
+) -> list[str]:
+    """``jupyter notebook`` as this environment runs it (root needs --allow-root)."""
     if as_root is None:
         as_root = os.getuid() == 0
     command = [python, "-m", "jupyter", "notebook", "--no-browser"]
@@ -30,15 +36,61 @@ def unit_text(
         command.append("--allow-root")
     if port is not None:
         command.append(f"--port={port}")
+    return command
+
+
+def unit_text(
+    directory: Path,
+    python: str = sys.executable,
+    as_root: bool | None = None,
+    port: int | None = None,
+    gateway_env_file: Path | None = None,
+) -> str:
+    """The server's unit; with ``gateway_env_file``, using the kernel gateway unit."""
+    command = server_command(python, as_root, port)
+    after, environment = "network-online.target", ""
+    if gateway_env_file is not None:
+        command.append(f"--gateway-url=http://127.0.0.1:{KERNEL_GATEWAY_PORT}")
+        after += f" {KERNELS_UNIT_NAME}\nWants={KERNELS_UNIT_NAME}"
+        environment = f"EnvironmentFile={gateway_env_file}\n"
     return f"""{MARKER}
 [Unit]
 Description=Jupyter server for Google Colab (colab-local)
+After={after}
+
+[Service]
+Type=simple
+WorkingDirectory={directory}
+ExecStart={shlex.join(command)}
+{environment}Restart=on-failure
+RestartSec=5
+Environment=PYTHONUNBUFFERED=1
+
+[Install]
+WantedBy=default.target
+"""
+
+
+def kernels_unit_text(directory: Path, gateway_env_file: Path, python: str = sys.executable) -> str:
+    """A Jupyter Kernel Gateway on loopback, where the server's kernels run."""
+    command = [
+        python,
+        "-m",
+        "jupyter",
+        "kernelgateway",
+        "--KernelGatewayApp.ip=127.0.0.1",
+        f"--KernelGatewayApp.port={KERNEL_GATEWAY_PORT}",
+    ]
+    return f"""{MARKER}
+[Unit]
+Description=Kernels for colab-local (Jupyter Kernel Gateway): they outlive server restarts
 After=network-online.target
 
 [Service]
 Type=simple
 WorkingDirectory={directory}
 ExecStart={shlex.join(command)}
+EnvironmentFile={gateway_env_file}
 Restart=on-failure
 RestartSec=5
 Environment=PYTHONUNBUFFERED=1
@@ -46,6 +98,19 @@ Environment=PYTHONUNBUFFERED=1
 [Install]
 WantedBy=default.target
 """
+
+
+def write_gateway_env_file(path: Path) -> None:
+    """The token the server and its kernel gateway share; kept if it exists (0600)."""
+    if path.exists():
+        return
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w") as f:
+        # Kernel Gateway reads KG_*, jupyter_server's GatewayClient JUPYTER_GATEWAY_*.
+        f.write(f"KG_AUTH_TOKEN={token}\nJUPYTER_GATEWAY_AUTH_TOKEN={token}\n")
+        f.write("KG_LIST_KERNELS=True\n")
 
 
 def user_unit_dir(environ: dict[str, str] | os._Environ[str] = os.environ) -> Path:
@@ -58,17 +123,20 @@ def systemd_available(marker: str = SYSTEMD_RUNTIME_MARKER) -> bool:
     return Path(marker).is_dir()
 
 
-def next_steps(user: str) -> list[str]:
+def next_steps(user: str, units: list[str]) -> list[str]:
     return [
         "systemctl --user daemon-reload",
-        f"systemctl --user enable --now {UNIT_NAME}",
+        f"systemctl --user enable --now {' '.join(units)}",
         f"loginctl enable-linger {user}   # start at boot and keep running after you log out",
     ]
 
 
-def without_systemd_hint() -> str:
+def without_systemd_hint(python: str = sys.executable, port: int | None = None) -> str:
+    """How to keep the server alive without systemd: this environment's interpreter, so the
+    right Jupyter runs, with --allow-root when needed."""
+    command = shlex.join(server_command(python, port=port))
     return (
         "systemd is not running on this machine: keep the server alive with tmux instead: "
-        "tmux new -d -s colab 'jupyter notebook --no-browser'  "
-        "(or: nohup jupyter notebook --no-browser > jupyter.log 2>&1 &)"
+        f"tmux new -d -s colab {shlex.quote(command)}  "
+        f"(or: nohup {command} > jupyter.log 2>&1 &)"
     )

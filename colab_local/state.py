@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from colab_local.colab_settings import ColabLocal
-from colab_local.gpu_probe import GpuProbe
+from colab_local.connect.gpu_probe import GpuProbe
 
 SETTINGS_KEY = "colab_local"
 
@@ -18,3 +19,10 @@ class ColabState:
     #: The port configured, before Jupyter's port_retries could move the server off it.
     configured_port: int | None = None
     gpu_probe: GpuProbe = field(default_factory=GpuProbe)
+    _probe_lock: asyncio.Lock | None = None
+
+    def probe_lock(self) -> asyncio.Lock:
+        """One kernel probe at a time (made in the running loop, as Python 3.9 needs)."""
+        if self._probe_lock is None:
+            self._probe_lock = asyncio.Lock()
+        return self._probe_lock

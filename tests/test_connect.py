@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from colab_local import gpu_probe
-from colab_local.gpu_probe import GpuProbe
+from colab_local.connect import gpu_probe, kernels
+from colab_local.connect.gpu_probe import GpuProbe
 from tests_support import colab_client as colab
 
 
@@ -25,6 +26,7 @@ async def test_json_reports_the_url_that_works_for_colab(jp_fetch, jp_serverapp,
     assert report["tunnel_command"].startswith(f"ssh -N -L {jp_serverapp.port}:localhost:")
     assert report["versions"]["http_over_ws_protocol"] == "0.0.7"
     assert set(report["versions"]) == {"colab_local", "jupyter_server", "http_over_ws_protocol"}
+    assert report["kernels"] == "on this server"
     names = [c["name"] for c in report["checks"]]
     assert names == [
         "colab-local loaded",
@@ -82,11 +84,56 @@ async def test_html_page_shows_url_copy_button_steps_and_checks(jp_fetch, token)
     assert response.headers["Cache-Control"] == "no-store"
 
 
-async def test_json_without_credentials_is_403_without_the_token(jp_fetch, token):
+async def test_json_without_credentials_is_a_json_403_without_the_token(jp_fetch, token):
     with pytest.raises(HTTPClientError) as refused:
         await jp_fetch("colab", "connect", params={"format": "json"}, headers={"Authorization": ""})
     assert refused.value.code == 403
-    assert token not in (refused.value.response.body or b"").decode()
+    response = refused.value.response
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert json.loads(response.body) == {
+        "status": 403,
+        "message": "log in with the token or the login cookie",
+    }
+    assert token not in response.body.decode()
+
+
+async def test_a_check_that_raises_is_a_failed_check_not_a_broken_page(jp_fetch, monkeypatch):
+    async def broken(serverapp):
+        raise RuntimeError("the kernelspec manager exploded")
+
+    monkeypatch.setattr(kernels, "check_local_kernel", broken)
+    report = await connect_json(jp_fetch)
+    kernel = next(c for c in report["checks"] if c["name"] == "kernel")
+    assert kernel["ok"] is False
+    assert "RuntimeError: the kernelspec manager exploded" in kernel["detail"]
+    assert report["healthy"] is False
+    page = await jp_fetch("colab", "connect")
+    assert page.code == 200
+
+
+async def test_the_kernel_check_names_the_interpreter_jupyter_will_run(
+    jp_fetch, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no python on PATH at all
+    report = await connect_json(jp_fetch)
+    kernel = next(c for c in report["checks"] if c["name"] == "kernel")
+    assert kernel["ok"] is True
+    assert sys.executable in kernel["detail"]
+
+
+async def test_the_probe_needs_xsrf_from_a_cookie_login(jp_fetch, jp_base_url, http_root, token):
+    login = await colab.direct_fetch(http_root, "", token, origin=None, follow_redirects=False)
+    cookie = "; ".join(c.split(";", 1)[0] for c in login.headers.get_list("Set-Cookie"))
+    with pytest.raises(HTTPClientError) as refused:
+        await jp_fetch(
+            "colab",
+            "connect",
+            "kernel-probe",
+            method="POST",
+            body="",
+            headers={"Authorization": "", "Cookie": cookie},
+        )
+    assert refused.value.code == 403
 
 
 async def test_browser_without_credentials_goes_to_login(jp_fetch, jp_base_url, token):

@@ -5,19 +5,42 @@ CI has no systemd user session: these tests check the file, not a running servic
 
 from __future__ import annotations
 
+import os
+import shlex
+import signal
+import stat
+import subprocess
 import sys
 
 import pytest
 
-from colab_local.service_unit import MARKER, unit_text
-from tests_support.server_process import isolated_env, run_jupyter
+from colab_local import cli
+from colab_local.service_unit import (
+    KERNEL_GATEWAY_PORT,
+    MARKER,
+    server_command,
+    unit_text,
+    without_systemd_hint,
+)
+from tests_support.server_process import (
+    free_port,
+    isolated_env,
+    port_accepts,
+    run_jupyter,
+    wait_for,
+)
 
 pytestmark = pytest.mark.installed
 
 
-def service(tmp_path, *args, systemd=False):
+def service(tmp_path, *args, systemd=False, kernel_gateway_installed=False):
     marker = tmp_path if systemd else tmp_path / "no-systemd-here"
     env = isolated_env(tmp_path, XDG_CONFIG_HOME=str(tmp_path / "xdg"))
+    if kernel_gateway_installed:  # only looked for, never run, by `jupyter colab service`
+        stub = tmp_path / "stub-site" / "kernel_gateway"
+        stub.mkdir(parents=True, exist_ok=True)
+        (stub / "__init__.py").write_text("")
+        env["PYTHONPATH"] = str(stub.parent)
     return run_jupyter(
         tmp_path, "colab", "service", f"--ColabServiceApp.systemd_marker={marker}", *args, env=env
     )
@@ -75,12 +98,37 @@ def test_uninstall_leaves_a_unit_it_did_not_write(tmp_path):
     assert unit.exists()
 
 
-def test_without_systemd_it_says_so_in_one_line(tmp_path):
+def test_without_systemd_it_says_so_in_one_line_with_a_command_that_works(tmp_path):
     result = service(tmp_path, f"--directory={tmp_path}")
     hints = [line for line in result.stdout.splitlines() if "systemd is not running" in line]
     assert len(hints) == 1
-    assert "tmux new -d -s colab" in hints[0]
-    assert "nohup" in hints[0]
+    # This environment's interpreter (not whichever jupyter is first on PATH), and as
+    # root --allow-root, or the server would exit at once.
+    command = f"{sys.executable} -m jupyter notebook --no-browser --allow-root"
+    assert f"tmux new -d -s colab '{command}'" in hints[0]
+    assert f"nohup {command} > jupyter.log" in hints[0]
+
+
+def test_the_hints_command_starts_a_server_with_no_venv_on_path(tmp_path):
+    """The command the tmux/nohup hint runs, run detached with a bare PATH."""
+    port = free_port()
+    command = server_command(port=port)
+    assert shlex.join(command) in without_systemd_hint(port=port)
+    env = isolated_env(tmp_path)
+    env["PATH"] = "/usr/bin:/bin"  # no venv on PATH: the command must not need it
+    process = subprocess.Popen(
+        command,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_for(lambda: port_accepts(port), 90, "the server the hint starts to listen")
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
 
 
 def test_missing_directory_is_a_clear_error(tmp_path):
@@ -96,3 +144,51 @@ def test_a_port_of_ones_own_on_a_shared_server(tmp_path):
     exec_line = next(line for line in result.stdout.splitlines() if line.startswith("ExecStart="))
     assert exec_line.endswith(" --port=8890")
     assert f"--directory {tmp_path} --port 8890" in result.stdout
+
+
+def test_kernels_in_a_unit_of_their_own_outlive_server_restarts(tmp_path):
+    units = tmp_path / "xdg" / "systemd" / "user"
+    installed = service(
+        tmp_path,
+        "--install",
+        "--kernel-gateway",
+        f"--directory={tmp_path}",
+        systemd=True,
+        kernel_gateway_installed=True,
+    )
+    assert installed.returncode == 0, installed.stderr
+    server = (units / "colab-local.service").read_text()
+    kernels = (units / "colab-local-kernels.service").read_text()
+    env_file = tmp_path / "data" / "colab_local" / "kernel-gateway.env"
+    assert f"--gateway-url=http://127.0.0.1:{KERNEL_GATEWAY_PORT}" in server
+    assert "Wants=colab-local-kernels.service" in server
+    assert f"EnvironmentFile={env_file}" in server
+    assert f"ExecStart={sys.executable} -m jupyter kernelgateway" in kernels
+    assert f"--KernelGatewayApp.port={KERNEL_GATEWAY_PORT}" in kernels
+    assert "--KernelGatewayApp.ip=127.0.0.1" in kernels
+    assert f"EnvironmentFile={env_file}" in kernels
+    # One private token, the same for both sides; never on a command line.
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    values = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
+    assert values["KG_AUTH_TOKEN"] == values["JUPYTER_GATEWAY_AUTH_TOKEN"]
+    assert values["KG_AUTH_TOKEN"] not in server + kernels
+    assert "enable --now colab-local-kernels.service colab-local.service" in installed.stdout
+    # Installing again keeps the token; uninstalling removes both units.
+    before = env_file.read_text()
+    service(tmp_path, "--install", "--kernel-gateway", systemd=True, kernel_gateway_installed=True)
+    assert env_file.read_text() == before
+    removed = service(tmp_path, "--uninstall", systemd=True)
+    assert removed.returncode == 0
+    assert list(units.iterdir()) == []
+
+
+def test_kernel_gateway_option_without_the_gateway_installed_says_what_to_install(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setattr(cli.importlib.util, "find_spec", lambda name: None)
+    app = cli.ColabServiceApp()
+    app.initialize(["--kernel-gateway", f"--directory={tmp_path}"])
+    with pytest.raises(SystemExit) as exited:
+        app.start()
+    assert exited.value.code == 1
+    assert "pip install 'colab-local[gateway]'" in capsys.readouterr().err

@@ -143,6 +143,8 @@ class TunnelConnection(httputil.HTTPConnection):
 
     def write(self, chunk: bytes) -> Future[None]:
         """Send ``chunk`` a piece at a time; writes run in order, one after the other."""
+        if not chunk:  # a flush with nothing new: no message (upstream sends none either)
+            return self._tail if self._tail is not None else _done_future()
         if len(chunk) <= CHUNK_BYTES and (self._tail is None or self._tail.done()):
             sent = self._hold(chunk)  # one piece, nothing pending: no task unless it waits
             if sent.done() or self._stall_timeout <= 0:

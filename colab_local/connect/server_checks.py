@@ -1,42 +1,24 @@
-"""The checks behind ``/colab/connect`` and ``jupyter colab doctor``.
+"""Checks of this server's own settings: what Colab needs from its configuration.
 
-Each check says whether Colab can connect through it and, when not, the fix in plain
-words. Informational checks (accelerators, the browser) never make the server unhealthy.
-Everything here is cheap: the only probe of the host (``nvidia-smi``, in gpu_probe) runs
-once, in the background, with a time limit, and its answer is cached.
+Cheap and synchronous: they read settings and a file, nothing else.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
-import shutil
 import stat
-from dataclasses import asdict, dataclass
 from typing import Any
 
 from jupyter_server.utils import url_path_join
 
 from colab_local import tunnel
 from colab_local.colab_settings import COLAB_ORIGIN, ColabLocal, origin_problem
+from colab_local.connect.check import Check
 from colab_local.connection_info import LAPTOP_PORT, tunnel_command
-from colab_local.gpu_probe import GpuProbe
 from colab_local.server_token import explicit_token_source, token_path
-from colab_local.state import ColabState
 
 LOCAL_HOSTNAMES = ("localhost", "localhost.localdomain")
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    ok: bool
-    detail: str
-    fix: str = ""
-    informational: bool = False
-
-    def as_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _is_local_only(ip: str) -> bool:
@@ -194,61 +176,13 @@ def check_bind(serverapp: Any) -> Check:
     )
 
 
-def check_kernel(serverapp: Any) -> Check:
-    name = serverapp.kernel_manager.default_kernel_name
-    try:
-        spec = serverapp.kernel_spec_manager.get_kernel_spec(name)
-    except Exception as e:
-        return Check(
-            "kernel",
-            False,
-            f"the default kernel {name!r} is not available: {e}",
-            "pip install ipykernel (in the environment the server runs in), then restart",
-        )
-    executable = spec.argv[0] if spec.argv else ""
-    resolved = shutil.which(executable) if executable else None
-    if resolved is None:
-        return Check(
-            "kernel",
-            False,
-            f"the default kernel {name!r} runs {executable!r}, which is not found",
-            f"reinstall the kernel (python -m ipykernel install --user) or fix {spec.resource_dir}",
-        )
-    return Check("kernel", True, f"default kernel {spec.display_name!r} ({resolved})")
-
-
-def check_gpu(probe: GpuProbe) -> Check:
-    return Check(
-        "accelerators",
-        True,
-        f"GPUs visible to this server: {probe.detail}",
-        informational=True,
-    )
-
-
 def check_browser() -> Check:
     return Check(
         "browser",
         True,
-        "Chrome may ask whether colab.research.google.com may access devices on your local "
-        "network: allow it, because Colab's page reaches this server through localhost",
+        "Chrome and Edge ask whether colab.research.google.com may access apps on this "
+        "device (local network access): allow it, Colab's page reaches this server through "
+        "localhost. Firefox may ask the same. Safari cannot use a local runtime: use "
+        "another browser.",
         informational=True,
     )
-
-
-def run_checks(serverapp: Any, state: ColabState) -> list[Check]:
-    return [
-        check_extension(serverapp),
-        check_origin(serverapp),
-        check_credentials(serverapp),
-        check_port(serverapp, state.configured_port or serverapp.port),
-        check_token(serverapp, state.options, state.persisted_token),
-        check_bind(serverapp),
-        check_kernel(serverapp),
-        check_gpu(state.gpu_probe),
-        check_browser(),
-    ]
-
-
-def is_healthy(checks: list[Check]) -> bool:
-    return all(c.ok for c in checks if not c.informational)

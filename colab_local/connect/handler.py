@@ -9,38 +9,42 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
+from http.client import responses
 from typing import Any
 from urllib.parse import urlencode
 
 from jupyter_server import __version__ as jupyter_server_version
 from jupyter_server.auth.decorator import authorized
-from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
 from colab_local import tunnel
 from colab_local._version import __version__
-from colab_local.connect_page import render_connect_page
+from colab_local.connect.health import is_healthy, run_checks
+from colab_local.connect.kernel_probe import probe_kernel
+from colab_local.connect.kernels import uses_gateway
+from colab_local.connect.page import render_connect_page
 from colab_local.connection_info import (
     LAPTOP_PORT,
     browser_port,
     server_colab_url,
     tunnel_command,
 )
-from colab_local.health import is_healthy, run_checks
 from colab_local.state import SETTINGS_KEY, ColabState
 
 PATH = "/colab/connect"
+PROBE_PATH = "/colab/connect/kernel-probe"
 
 
-def connection_report(
+async def connection_report(
     serverapp: Any, state: ColabState, laptop_port: int = LAPTOP_PORT
 ) -> dict[str, Any]:
     """Everything ``/colab/connect`` reports, as JSON-ready data.
 
     ``laptop_port``: the port the browser reached the page on (its end of the tunnel).
     """
-    checks = run_checks(serverapp, state)
+    checks = await run_checks(serverapp, state)
     return {
         "url": server_colab_url(serverapp, laptop_port),
         "healthy": is_healthy(checks),
@@ -48,6 +52,11 @@ def connection_report(
         "laptop_port": laptop_port,
         "server_port": serverapp.port,
         "tunnel_command": tunnel_command(laptop_port, serverapp.port),
+        "kernels": (
+            f"on the gateway at {serverapp.gateway_config.url}"
+            if uses_gateway(serverapp)
+            else "on this server"
+        ),
         "versions": {
             "colab_local": __version__,
             "jupyter_server": jupyter_server_version,
@@ -85,6 +94,16 @@ class ColabConnectHandler(JupyterHandler):
         # Scripts get 403, not a redirect, also with allow_unauthenticated_access=False.
         await super().prepare(_redirect_to_login=not self.wants_json())
 
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Errors in the format asked for: JSON for scripts, Jupyter's page for people."""
+        if not self.wants_json():
+            super().write_error(status_code, **kwargs)
+            return
+        error = kwargs.get("exc_info", (None, None, None))[1]
+        message = getattr(error, "log_message", None) or responses.get(status_code, "error")
+        self.set_header("Content-Type", "application/json")
+        self.finish({"status": status_code, "message": message})
+
     @authenticated_page_or_api
     @authorized
     async def get(self) -> None:
@@ -92,13 +111,36 @@ class ColabConnectHandler(JupyterHandler):
         # The port in the browser's Host header is where the user's tunnel ends: shown in
         # the URL and the SSH command, never used to connect anywhere.
         laptop_port = browser_port(self.request.host, self.request.protocol) or LAPTOP_PORT
-        report = connection_report(self.serverapp, self.settings[SETTINGS_KEY], laptop_port)
+        report = await connection_report(self.serverapp, self.settings[SETTINGS_KEY], laptop_port)
         if self.wants_json():
             self.set_header("Content-Type", "application/json")
             self.finish(report)
         else:
-            self.finish(render_connect_page(report))
+            probe_url = url_path_join(self.base_url, PROBE_PATH)
+            self.finish(render_connect_page(report, probe_url, self.xsrf_token.decode()))
+
+
+class KernelProbeHandler(APIHandler):
+    """``POST /colab/connect/kernel-probe``: start a kernel, ask what it sees, shut it down.
+
+    A POST: it starts a kernel, so Jupyter's XSRF protection applies to cookie logins.
+    """
+
+    auth_resource = "kernels"
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        state: ColabState = self.settings[SETTINGS_KEY]
+        result = await probe_kernel(
+            self.serverapp, state.probe_lock(), state.options.kernel_probe_timeout
+        )
+        self.set_header("Cache-Control", "no-store")
+        self.finish(result)
 
 
 def handler_rules(base_url: str) -> list[tuple[str, type]]:
-    return [(url_path_join(base_url, PATH), ColabConnectHandler)]
+    return [
+        (url_path_join(base_url, PATH), ColabConnectHandler),
+        (url_path_join(base_url, PROBE_PATH), KernelProbeHandler),
+    ]

@@ -1,0 +1,105 @@
+"""Kernels on a gateway that outlive this server: restart or upgrade colab-local, keep them.
+
+With ``--gateway-url`` (Kernel Gateway, Enterprise Gateway) kernels run elsewhere, but
+jupyter_server keeps sessions (notebook path -> kernel) in memory and shuts every kernel
+down when it stops. So a restart cost Colab its kernel, variables and all. Here, when a
+gateway is configured:
+
+- sessions are kept in a database file in colab-local's data directory;
+- stopping the server leaves the gateway's kernels running (``ColabLocal.keep_gateway_kernels``);
+- a session from before a restart re-attaches its kernel when it is next asked for (Colab
+  reconnecting the same notebook), if the gateway still runs it; if not, the session is
+  dropped as jupyter_server drops a culled kernel's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jupyter_core.paths import jupyter_data_dir
+from jupyter_server.gateway.gateway_client import GatewayClient
+from jupyter_server.gateway.managers import GatewayMappingKernelManager, GatewaySessionManager
+
+from colab_local.colab_settings import ColabLocal
+
+_SERVER_SETTINGS = ("ServerApp", "NotebookApp")
+
+
+class KernelsKeepingGatewayManager(GatewayMappingKernelManager):
+    """The gateway's kernel manager, minus shutting every kernel down when the server stops.
+
+    jupyter_server calls ``shutdown_all`` only from its own shutdown; a notebook's
+    "shut down kernel" still shuts its kernel down (``shutdown_kernel``).
+    """
+
+    async def shutdown_all(self, now: bool = False) -> None:  # type: ignore[override]
+        kept = len(self._kernels)
+        self._kernels.clear()
+        if kept:
+            self.log.info(
+                "colab_local | leaving %d kernel(s) running on the gateway: reconnecting "
+                "their notebooks after a restart resumes them (ColabLocal.keep_gateway_kernels)",
+                kept,
+            )
+
+
+class ReattachingGatewaySessionManager(GatewaySessionManager):
+    """Sessions whose kernel this server does not know yet are re-attached on the gateway."""
+
+    async def kernel_culled(self, kernel_id: str) -> bool:
+        if kernel_id in self.kernel_manager:
+            culled: bool = await super().kernel_culled(kernel_id)
+            return culled
+        try:
+            await self.kernel_manager.start_kernel(kernel_id=kernel_id)  # attach, not start
+        except Exception as e:  # the gateway refused or is away: the session cannot resume
+            self.log.warning("colab_local | cannot re-attach kernel %s: %s", kernel_id, e)
+            self.kernel_manager.remove_kernel(kernel_id)
+            return True
+        if self.kernel_manager.get_kernel(kernel_id).kernel is None:  # gone from the gateway
+            self.kernel_manager.remove_kernel(kernel_id)
+            return True
+        self.log.info(
+            "colab_local | re-attached kernel %s, still running on the gateway", kernel_id
+        )
+        return False
+
+
+def sessions_database(port: int) -> Path:
+    """Where sessions are kept for the server on ``port`` (one file per server)."""
+    return Path(jupyter_data_dir()) / "colab_local" / f"sessions-{port}.db"
+
+
+def _configured(serverapp: Any, name: str) -> bool:
+    return any(name in serverapp.config.get(section, {}) for section in _SERVER_SETTINGS)
+
+
+def keep_gateway_kernels(serverapp: Any, options: ColabLocal) -> None:
+    """At link time: with a gateway, keep sessions and kernels across restarts.
+
+    Leaves alone whatever the user configured (their own manager classes, their own
+    sessions database).
+    """
+    if not GatewayClient.instance(parent=serverapp).gateway_enabled:
+        return
+    if not options.keep_gateway_kernels:
+        serverapp.log.info(
+            "colab_local | ColabLocal.keep_gateway_kernels=False: gateway kernels stop with "
+            "this server."
+        )
+        return
+    if not _configured(serverapp, "kernel_manager_class"):
+        serverapp.kernel_manager_class = KernelsKeepingGatewayManager
+    if not _configured(serverapp, "session_manager_class"):
+        serverapp.session_manager_class = ReattachingGatewaySessionManager
+    if "database_filepath" not in serverapp.config.get("SessionManager", {}):
+        database = sessions_database(serverapp.port)
+        database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        serverapp.config.SessionManager.database_filepath = str(database)
+    serverapp.log.info(
+        "colab_local | kernels run on the gateway at %s; sessions are kept in %s, so "
+        "restarting this server keeps them",
+        serverapp.config.GatewayClient.get("url") or GatewayClient.instance().url,
+        serverapp.config.SessionManager.database_filepath,
+    )
