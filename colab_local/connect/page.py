@@ -18,10 +18,12 @@ h1 { font-size: 1.5rem; margin-bottom: .25rem; }
 h2 { font-size: 1.2rem; margin-top: 2rem; }
 .status { font-weight: 600; padding: .5rem .75rem; border-radius: .375rem; }
 .healthy { background: #dafbe1; } .unhealthy { background: #ffebe9; }
-.url { display: flex; flex-wrap: wrap; gap: .5rem; margin: .5rem 0 1rem; }
-/* Tall enough that underscores in the token are never clipped. */
-.url input { flex: 1 1 18rem; min-width: 0; font: 15px/1.8 ui-monospace, monospace;
-             padding: .45rem .5rem; height: auto; }
+.url { display: flex; flex-wrap: wrap; gap: .5rem; margin: .5rem 0 1rem; align-items: start; }
+/* The whole URL, wrapped on narrow screens; lines tall enough that underscores in the
+   token are never clipped. */
+.url textarea { flex: 1 1 18rem; min-width: 0; font: 15px/1.8 ui-monospace, monospace;
+                padding: .3rem .5rem; resize: none; field-sizing: content;
+                word-break: break-all; overflow: hidden; }
 button { padding: .45rem 1rem; font-size: 1rem; cursor: pointer; }
 code { font: 14px ui-monospace, monospace; background: #f6f8fa; padding: .1rem .3rem; }
 ol li, ul li { margin: .4rem 0; }
@@ -135,7 +137,8 @@ def render_connect_page(report: dict[str, Any], probe_url: str, xsrf: str) -> st
         if healthy
         else '<p class="status unhealthy">Not ready: fix the checks marked ✗ below.</p>'
     )
-    rows = "\n".join(_check_row(c) for c in report["checks"])
+    # The browser's check is the "Your browser will ask" section here.
+    rows = "\n".join(_check_row(c) for c in report["checks"] if c["name"] != "browser")
     browsers = "\n".join(
         f"<li><strong>{escape(name)}</strong> {escape(what)}</li>" for name, what in BROWSERS
     )
@@ -148,7 +151,7 @@ def render_connect_page(report: dict[str, Any], probe_url: str, xsrf: str) -> st
 <h1>Connect Google Colab to this server</h1>
 {status}
 <label for="colab-url">URL to paste into Colab</label>
-<div class="url"><input id="colab-url" readonly spellcheck="false" value="{url}">
+<div class="url"><textarea id="colab-url" rows="1" readonly spellcheck="false">{url}</textarea>
 <button id="copy" type="button">Copy</button></div>
 <p id="copy-status" role="status"></p>
 <ol>

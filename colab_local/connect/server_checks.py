@@ -94,8 +94,6 @@ def check_port(serverapp: Any, configured_port: int) -> Check:
             f"{tunnel_command(LAPTOP_PORT, port)}",
         )
     detail = f"listening on {port}"
-    if port != LAPTOP_PORT:
-        detail += f"; on your laptop forward it: {tunnel_command(LAPTOP_PORT, port)}"
     if retries:
         detail += (
             f"; port_retries={retries}: were {port} busy at a restart, the server would "
