@@ -18,7 +18,7 @@ from urllib.error import HTTPError, URLError
 from urllib.request import Request, urlopen
 
 from jupyter_core.application import JupyterApp
-from jupyter_core.paths import jupyter_data_dir, jupyter_runtime_dir
+from jupyter_core.paths import jupyter_config_path, jupyter_data_dir, jupyter_runtime_dir
 from jupyter_server.serverapp import ServerApp, list_running_servers
 from jupyter_server.utils import url_path_join
 from traitlets import Bool, Integer, Unicode
@@ -26,6 +26,7 @@ from traitlets import Bool, Integer, Unicode
 from colab_local._version import __version__
 from colab_local.colab_settings import ColabLocal, user_value
 from colab_local.connection_info import LAPTOP_PORT, colab_url, tunnel_command
+from colab_local.old_recipe import OLD_EXTENSION, tidy
 from colab_local.server_token import token_path
 from colab_local.service_unit import (
     KERNEL_GATEWAY_PORT,
@@ -370,6 +371,29 @@ def gateway_env_path() -> Path:
     return Path(jupyter_data_dir()) / "colab_local" / "kernel-gateway.env"
 
 
+class ColabTidyApp(_ColabSubcommand):
+    name = "jupyter-colab-tidy"
+    description = (
+        "Remove what Colab's old recipe left: jupyter_http_over_ws enabled as an extension "
+        "of its own, in every Jupyter config directory (colab-local serves its endpoints). "
+        "Exit status 1 if a setting remains that must be removed by hand."
+    )
+    dry_run = Bool(False, config=True, help="Say what would be removed; change nothing.")
+    flags = {"dry-run": ({"ColabTidyApp": {"dry_run": True}}, "Change nothing.")}
+
+    def start(self) -> None:
+        findings = tidy(jupyter_config_path(), dry_run=self.dry_run)
+        if not findings:
+            print(f"Nothing to tidy: no Jupyter config enables {OLD_EXTENSION}.")
+            return
+        for finding in findings:
+            print(finding)
+        if not all(finding.tidied for finding in findings):
+            self.fail("some settings must be removed by hand (above)")
+        if not self.dry_run:
+            print("Restart the server; colab-local keeps serving Colab as before.")
+
+
 class ColabApp(JupyterApp):
     name = "jupyter-colab"
     version = __version__
@@ -380,6 +404,7 @@ class ColabApp(JupyterApp):
         "token": (ColabTokenApp, ColabTokenApp.description),
         "doctor": (ColabDoctorApp, ColabDoctorApp.description),
         "service": (ColabServiceApp, ColabServiceApp.description),
+        "tidy": (ColabTidyApp, ColabTidyApp.description),
     }
 
     def start(self) -> None:

@@ -9,6 +9,7 @@ Start phase (listening): print where to connect.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -29,7 +30,18 @@ from colab_local.state import SETTINGS_KEY, ColabState
 _linked: WeakKeyDictionary[Any, ColabState] = WeakKeyDictionary()
 
 
+def refuses_to_start(serverapp: Any) -> bool:
+    """Whether jupyter_server will exit at start: run as root without --allow-root.
+
+    It says so itself, after the extensions loaded; colab-local stays silent then,
+    rather than announce settings and a URL for a server that will not run.
+    """
+    return os.geteuid() == 0 and not serverapp.allow_root
+
+
 def link(serverapp: Any) -> None:
+    if refuses_to_start(serverapp):
+        return
     options = ColabLocal(parent=serverapp)
     apply_colab_settings(serverapp, options)
     keep_gateway_kernels(serverapp, options)
@@ -37,6 +49,8 @@ def link(serverapp: Any) -> None:
 
 
 def load(serverapp: Any) -> None:
+    if refuses_to_start(serverapp):
+        return
     state = _linked.pop(serverapp, None) or ColabState(ColabLocal(parent=serverapp))
     state.persisted_token = apply_persisted_token(serverapp, state.options)
     state.configured_port = serverapp.port  # the HTTP server binds (and may move) later

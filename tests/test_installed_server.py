@@ -8,6 +8,7 @@ does), because auto-enabling rides on the wheel's data files. They drive real
 from __future__ import annotations
 
 import json
+import os
 import re
 import stat
 import subprocess
@@ -21,7 +22,7 @@ from tornado.httpclient import HTTPClientError
 
 import colab_local
 from tests_support import colab_client as colab
-from tests_support.server_process import JupyterProcess, free_port, isolated_env, run_jupyter
+from tests_support.server_process import JupyterProcess, free_port, run_jupyter
 
 pytestmark = pytest.mark.installed
 
@@ -234,38 +235,6 @@ async def test_jupyter_server_and_lab_behave_the_same(tmp_path, command):
         process.stop()
 
 
-async def test_old_recipe_extension_enabled_too_starts_clean(tmp_path):
-    """Users of the old recipe also enabled jupyter_http_over_ws itself, in either way."""
-    config_dir = tmp_path / "config"
-    (config_dir / "jupyter_server_config.d").mkdir(parents=True)
-    (config_dir / "jupyter_server_config.d" / "jupyter_http_over_ws.json").write_text(
-        json.dumps({"ServerApp": {"jpserver_extensions": {"jupyter_http_over_ws": True}}})
-    )
-    (config_dir / "jupyter_notebook_config.json").write_text(
-        json.dumps({"NotebookApp": {"nbserver_extensions": {"jupyter_http_over_ws": True}}})
-    )
-    process = JupyterProcess(
-        tmp_path,
-        ["--no-browser", "--allow-root", f"--port={free_port()}"],
-        env=isolated_env(tmp_path),
-    )
-    process.start()
-    try:
-        process.wait_ready()
-        assert await colab.tunnel_status(process.http_root, process.token) == 200
-    finally:
-        process.stop()
-    log = process.log
-    assert "jupyter_http_over_ws | extension was successfully loaded" in log
-    problems = [
-        line
-        for line in log.splitlines()
-        if ("jupyter_http_over_ws" in line or "Traceback" in line)
-        and any(word in line for word in ("error", "Error", "failed", "Traceback", "deprecated"))
-    ]
-    assert problems == []
-
-
 async def test_connect_json_on_a_plain_start_is_healthy(server):
     response = await colab.direct_fetch(
         server.http_root, "colab/connect?format=json", server.token, origin=None
@@ -289,3 +258,19 @@ def test_doctor_on_a_healthy_server_exits_0(server):
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"URL to paste into Colab: http://localhost:8888/?token={server.token}" in result.stdout
     assert "FAIL" not in result.stdout
+
+
+def test_as_root_without_allow_root_only_jupyter_speaks(tmp_path):
+    """Jupyter refuses to run as root without --allow-root; colab-local announces nothing
+    for a server that will not run."""
+    assert os.geteuid() == 0, "CI runs as root"
+    process = JupyterProcess(tmp_path, ["--no-browser", f"--port={free_port()}"]).start()
+    try:
+        returncode = process.wait_exit(timeout=60)
+    finally:
+        process.stop()
+    assert returncode != 0
+    assert "Running as root is not recommended. Use --allow-root to bypass." in process.log
+    for announcement in ("applied Colab settings", "persisted token", "serving Colab's"):
+        assert announcement not in process.log
+    assert "colab-local: connect Google Colab" not in process.log

@@ -50,8 +50,10 @@ Defects:
    (``auth``), and relayed sockets are resolved to this server's own sockets (``relay``).
 
 Enabling ``jupyter_http_over_ws`` as an extension of its own (the old recipe) keeps
-working: once imported here, its module is complete, and ``silence_standalone_extension``
-turns its own loader into a no-op because colab-local already serves the endpoints.
+working, wherever a config lists it: ``colab_local.old_recipe_import`` (installed as a
+.pth) imports it with these stand-ins, and ``silence_standalone_extension`` turns its own
+loader into a no-op with a one-line hint, since colab-local already serves the endpoints.
+``jupyter colab tidy`` removes the old setting.
 """
 
 from __future__ import annotations
@@ -160,6 +162,11 @@ def _temporary_modules(modules: dict[str, types.ModuleType]) -> Iterator[None]:
                 sys.modules[name] = previous  # type: ignore[assignment]
 
 
+def stand_ins() -> contextlib.AbstractContextManager[None]:
+    """The stand-in modules upstream's import needs, in place for a ``with`` block."""
+    return _temporary_modules(_stand_in_modules())
+
+
 def import_upstream_handlers() -> types.ModuleType:
     """Import ``jupyter_http_over_ws.handlers`` on today's stack (defects 1 and 3).
 
@@ -172,7 +179,7 @@ def import_upstream_handlers() -> types.ModuleType:
     # first) can leave a half-initialised package behind; start clean.
     sys.modules.pop("jupyter_http_over_ws", None)
     # Imported here, inside the stand-ins, on purpose: a top-level import is defect 1.
-    with _temporary_modules(_stand_in_modules()):
+    with stand_ins():
         import jupyter_http_over_ws  # noqa: PLC0415
         from jupyter_http_over_ws import handlers  # noqa: PLC0415
     silence_standalone_extension(jupyter_http_over_ws)
@@ -185,9 +192,8 @@ def _standalone_extension_points() -> list[dict[str, str]]:
 
 def _standalone_load(serverapp: Any) -> None:
     serverapp.log.info(
-        "jupyter_http_over_ws is enabled as an extension of its own (the old recipe); "
-        "colab_local already serves its endpoints, so there is nothing more to load. "
-        "You can disable it: jupyter server extension disable jupyter_http_over_ws"
+        "jupyter_http_over_ws is enabled as an extension of its own (the old recipe): "
+        "colab_local serves its endpoints already; `jupyter colab tidy` removes the setting."
     )
 
 
