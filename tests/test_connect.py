@@ -10,7 +10,7 @@ import sys
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from colab_local.connect import gpu_probe, kernels
+from colab_local.connect import gpu_probe, kernel_probe, kernels
 from colab_local.connect.gpu_probe import GpuProbe
 from tests_support import colab_client as colab
 
@@ -224,3 +224,39 @@ async def test_gpu_probe_reports_a_failing_tool(fake_nvidia_smi):
     probe.start()
     await probe.task
     assert probe.detail == "nvidia-smi failed (exit 9)"
+
+
+class FakeChannels:
+    """A kernel's channels that answer a request with its messages in a given order."""
+
+    def __init__(self, *kinds):
+        self.kinds, self.queue = kinds, []
+
+    def write_message(self, text):
+        msg_id = json.loads(text)["header"]["msg_id"]
+        contents = {
+            "execute_reply": {"status": "ok"},
+            "status": {"execution_state": "idle"},
+            "stream": {"name": "stdout", "text": "out\n"},
+        }
+        self.queue = [
+            json.dumps(
+                {"msg_type": kind, "parent_header": {"msg_id": msg_id}, "content": contents[kind]}
+            )
+            for kind in self.kinds
+        ]
+
+    async def read_message(self):
+        return self.queue.pop(0) if self.queue else None
+
+
+@pytest.mark.parametrize(
+    "order",
+    [("stream", "execute_reply", "status"), ("stream", "status", "execute_reply")],
+    ids=["reply-then-idle", "idle-then-reply"],
+)
+async def test_the_gateway_probe_waits_for_both_the_reply_and_idle_in_any_order(order):
+    stdout = []
+    reply = await kernel_probe._request(FakeChannels(*order), "execute_request", {}, stdout)
+    assert reply == {"status": "ok"}
+    assert stdout == ["out"]

@@ -17,7 +17,12 @@ import pytest
 
 from tests_support import colab_client as colab
 from tests_support.raw_ws import BINARY, CONTINUATION, TEXT, RawWebSocket, frame
-from tests_support.server_process import JupyterProcess, free_port, wait_for
+from tests_support.server_process import (
+    JupyterProcess,
+    free_port,
+    unexpected_tracebacks,
+    wait_for,
+)
 
 pytestmark = pytest.mark.installed
 
@@ -265,7 +270,8 @@ def test_the_token_is_in_no_log_line_but_the_banner_url_even_with_debug(server):
 
 
 def test_no_traceback_or_unretrieved_failure_in_the_log(server):
-    for marker in ("Traceback", "never retrieved", "Uncaught exception", "Task exception"):
+    assert unexpected_tracebacks(server.log) == []
+    for marker in ("never retrieved", "Uncaught exception", "Task exception"):
         assert marker not in server.log
 
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from tests_support import colab_client as colab
 from tests_support.raw_ws import BINARY, TEXT, RawWebSocket
-from tests_support.server_process import running_server
+from tests_support.server_process import running_server, unexpected_tracebacks
 
 pytestmark = pytest.mark.installed
 
@@ -105,7 +105,8 @@ def tunnel(tmp_path_factory):
         finally:
             ws.close()
         assert server.proc.poll() is None
-    for marker in ("Traceback", "never retrieved", "Uncaught exception"):
+    assert unexpected_tracebacks(server.log) == []
+    for marker in ("never retrieved", "Uncaught exception"):
         assert marker not in server.log
 
 

@@ -19,7 +19,13 @@ import pytest
 from tests_support import colab_client as colab
 from tests_support.fake_gpu import FAKE_GPU, FAKE_TORCH_VERSION, fake_gpu_environment
 from tests_support.gateway import Gateway, running_gateway
-from tests_support.server_process import JupyterProcess, free_port, isolated_env, run_jupyter
+from tests_support.server_process import (
+    JupyterProcess,
+    free_port,
+    isolated_env,
+    run_jupyter,
+    started,
+)
 
 pytestmark = pytest.mark.installed
 
@@ -36,14 +42,7 @@ def gateway(tmp_path_factory):
 
 def front(home: Path, gateway: Gateway, port: int | None = None, *extra: str) -> JupyterProcess:
     args = ["--no-browser", "--allow-root", f"--port={port or free_port()}"]
-    process = JupyterProcess(home, [*args, *gateway.front_args(), *extra])
-    process.start()
-    try:
-        process.wait_ready()
-    except BaseException:
-        process.stop()
-        raise
-    return process
+    return started(JupyterProcess(home, [*args, *gateway.front_args(), *extra]))
 
 
 def runs_in(executable: str, environment_program: str) -> bool:
@@ -52,15 +51,16 @@ def runs_in(executable: str, environment_program: str) -> bool:
     return Path(executable).parent == Path(environment_program).parent
 
 
-def doctor_probe_json(process: JupyterProcess) -> bytes:
-    """The probe as a script asks for it (token in the header)."""
+def kernel_probe(process: JupyterProcess) -> dict:
+    """The probe's answer, asked as a script asks (token in the header)."""
     request = Request(
         f"{process.http_root}colab/connect/kernel-probe",
         method="POST",
         headers={"Authorization": f"token {process.token}"},
     )
     with urlopen(request, timeout=180) as response:
-        return response.read()
+        answer: dict = json.load(response)
+    return answer
 
 
 async def connect_report(process: JupyterProcess) -> dict:
@@ -108,16 +108,7 @@ async def test_the_page_says_where_kernels_run_and_checks_the_gateway(front_serv
 
 
 async def test_the_kernel_probe_asks_a_kernel_on_the_gateway(front_server, gateway):
-    response = await colab.direct_fetch(
-        front_server.http_root,
-        "colab/connect/kernel-probe",
-        front_server.token,
-        method="POST",
-        origin=None,
-        body="",
-    )
-    assert response.code == 200, response.body
-    probe = json.loads(response.body)
+    probe = kernel_probe(front_server)
     assert probe["ok"] is True, probe
     assert probe["where"] == f"on the gateway at {gateway.url}"
     assert runs_in(probe["python"]["executable"], gateway.argv[0])
@@ -133,7 +124,7 @@ async def test_the_kernel_probe_asks_a_kernel_on_the_gateway(front_server, gatew
     assert f"nvidia-smi -L: {FAKE_GPU}" in doctor.stdout
     assert f"torch: {FAKE_TORCH_VERSION}, GPUs seen: 1" in doctor.stdout
     # The probe's kernel is gone again, on the gateway itself.
-    for answer in (probe, json.loads(doctor_probe_json(front_server))):
+    for answer in (probe, kernel_probe(front_server)):
         gone = await colab.direct_fetch(
             gateway.url + "/",
             f"api/kernels/{answer['kernel_id']}",
@@ -210,25 +201,16 @@ async def test_locally_the_kernel_check_and_probe_name_the_interpreter_jupyter_r
     kernel_env = fake_gpu_environment(tmp_path / "fake-gpu", str(empty_bin))
     env = isolated_env(tmp_path, **kernel_env)
     args = ["--no-browser", "--allow-root", f"--port={free_port()}"]
-    process = JupyterProcess(tmp_path, args, env=env).start()
+    process = started(JupyterProcess(tmp_path, args, env=env))
     try:
-        process.wait_ready()
         report = await connect_report(process)
-        response = await colab.direct_fetch(
-            process.http_root,
-            "colab/connect/kernel-probe",
-            process.token,
-            method="POST",
-            origin=None,
-            body="",
-        )
+        probe = kernel_probe(process)
     finally:
         process.stop()
     kernel = checks_by_name(report)["kernel"]
     assert kernel["ok"] is True, kernel
     assert sys.executable in kernel["detail"]
     assert report["kernels"] == "on this server"
-    probe = json.loads(response.body)
     assert probe["ok"] is True, probe
     assert probe["python"]["executable"] == sys.executable
     assert probe["nvidia_smi"] == [FAKE_GPU]

@@ -8,7 +8,13 @@ import json
 import pytest
 
 from tests_support import colab_client as colab
-from tests_support.server_process import JupyterProcess, free_port, isolated_env, run_jupyter
+from tests_support.server_process import (
+    JupyterProcess,
+    free_port,
+    isolated_env,
+    run_jupyter,
+    unexpected_tracebacks,
+)
 
 pytestmark = pytest.mark.installed
 
@@ -59,7 +65,7 @@ async def test_an_old_recipe_starts_clean_with_a_hint_and_tidy_removes_it(
     tmp_path, old_recipe_config
 ):
     log = await start_and_stop(tmp_path)
-    assert "Traceback" not in log
+    assert unexpected_tracebacks(log) == []
     assert "error adding extension" not in log
     hints = [line for line in log.splitlines() if "jupyter colab tidy" in line]
     assert len(hints) == 1

@@ -16,7 +16,7 @@ from urllib.request import Request, urlopen
 import pytest
 
 from tests_support import colab_client as colab
-from tests_support.server_process import JupyterProcess
+from tests_support.server_process import JupyterProcess, started
 from tests_support.topology import Bystander, server_machine, ssh_tunnel
 
 pytestmark = pytest.mark.installed
@@ -25,16 +25,8 @@ METADATA_ADDRESS = "169.254.169.254"
 
 
 def serve(machine, home, port, *flags):
-    process = JupyterProcess(
-        home, ["--no-browser", "--allow-root", f"--port={port}", *flags], prefix=machine.prefix
-    )
-    process.start()
-    try:
-        process.wait_ready()
-    except BaseException:
-        process.stop()
-        raise
-    return process
+    args = ["--no-browser", "--allow-root", f"--port={port}", *flags]
+    return started(JupyterProcess(home, args, prefix=machine.prefix))
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import uuid
 from urllib.parse import quote
 
 import pytest
+from tornado import httpclient, websocket
 from tornado.httpclient import HTTPClientError
 
 from colab_local.tunnel import handlers
@@ -250,3 +251,26 @@ async def test_auth_url_programming_error_propagates(http_root, token, monkeypat
     logged = [r for r in caplog.records if "uncaught error when relaying" in r.message]
     assert logged
     assert logged[0].exc_info is not None
+
+
+async def test_a_relayed_kernel_channel_speaks_one_protocol_whatever_the_client_asks(
+    http_root, token
+):
+    """A client that asks for Jupyter's v1 kernel subprotocol on proxied_ws gets none
+    confirmed, and the relay asks none of the server: both sides speak the default JSON
+    protocol (forwarding the request would have the server answer in v1 framing)."""
+    tunnel = await colab.open_tunnel(http_root, token)
+    created = await tunnel.request("POST", "/api/sessions", colab.session_body("sub.ipynb"))
+    tunnel.close()
+    kernel_id = created.json()["kernel"]["id"]
+    auth = quote(colab.auth_url(http_root, token))
+    path = f"http_over_websocket/proxied_ws/api/kernels/{kernel_id}/channels"
+    url = f"{colab.ws_root(http_root)}{path}?session_id=s&jupyter_http_over_ws_auth_url={auth}"
+    ws = await websocket.websocket_connect(
+        httpclient.HTTPRequest(url, headers={"Origin": colab.COLAB_ORIGIN}),
+        subprotocols=["v1.kernel.websocket.jupyter.org"],
+    )
+    assert ws.selected_subprotocol is None
+    await colab.kernel_ready(ws)
+    assert await colab.execute(ws, "print('one protocol')", "s") == "one protocol\n"
+    ws.close()

@@ -10,12 +10,12 @@ probe at a time, within a time limit.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import time
 import uuid
 from typing import Any
 
+from jupyter_core.utils import ensure_async
 from jupyter_server.gateway.gateway_client import GatewayClient
 from jupyter_server.utils import url_escape, url_path_join
 from tornado import httpclient, websocket
@@ -77,10 +77,6 @@ del _colab_local_probe
 """.replace("MARKER", MARKER)
 
 
-async def _maybe_await(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
-
-
 async def probe_kernel(
     serverapp: Any, one_at_a_time: asyncio.Lock, timeout: float
 ) -> dict[str, Any]:
@@ -101,7 +97,7 @@ async def probe_kernel(
         kernel_id = None
         try:
             kernel_id = await asyncio.wait_for(
-                _maybe_await(kernel_manager.start_kernel(kernel_name=name)), timeout
+                ensure_async(kernel_manager.start_kernel(kernel_name=name)), timeout
             )
             result["kernel_id"] = kernel_id
             remaining = max(1.0, timeout - (time.monotonic() - started))
@@ -199,8 +195,10 @@ async def _request(
             }
         )
     )
+    # The reply (shell) and the kernel going idle (iopub) come in either order.
     reply: dict[str, Any] | None = None
-    while True:
+    idle = False
+    while reply is None or not idle:
         raw = await channels.read_message()
         if raw is None:
             raise ConnectionError("the gateway closed the kernel's channels")
@@ -214,8 +212,9 @@ async def _request(
             reply = message["content"]
         elif kind == "stream" and stdout is not None and message["content"]["name"] == "stdout":
             stdout.extend(message["content"]["text"].splitlines())
-        elif kind == "status" and message["content"]["execution_state"] == "idle" and reply:
-            return reply
+        elif kind == "status" and message["content"]["execution_state"] == "idle":
+            idle = True
+    return reply
 
 
 def _raise_unless_ok(reply: dict[str, Any]) -> None:
@@ -235,6 +234,6 @@ def _report(lines: list[str]) -> dict[str, Any]:
 
 async def _shut_down(serverapp: Any, kernel_id: str) -> None:
     try:
-        await _maybe_await(serverapp.kernel_manager.shutdown_kernel(kernel_id, now=True))
+        await ensure_async(serverapp.kernel_manager.shutdown_kernel(kernel_id, now=True))
     except Exception as e:
         serverapp.log.warning("colab_local | cannot shut down probe kernel %s: %s", kernel_id, e)

@@ -10,12 +10,12 @@ limit, and say so when it does not answer.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import shutil
 import sys
 from typing import Any
 
+from jupyter_core.utils import ensure_async
 from jupyter_server.gateway.gateway_client import GatewayClient
 from jupyter_server.utils import url_path_join
 from tornado import httpclient
@@ -44,14 +44,10 @@ def local_interpreter(argv0: str) -> str | None:
     return shutil.which(argv0)
 
 
-async def _maybe_await(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
-
-
 async def check_local_kernel(serverapp: Any) -> Check:
     name = serverapp.kernel_manager.default_kernel_name
     try:
-        spec = await _maybe_await(serverapp.kernel_spec_manager.get_kernel_spec(name))
+        spec = await ensure_async(serverapp.kernel_spec_manager.get_kernel_spec(name))
     except Exception as e:
         return Check(
             "kernel",

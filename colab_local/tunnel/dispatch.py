@@ -29,7 +29,7 @@ from tornado import httputil
 from tornado.concurrent import Future, future_set_result_unless_cancelled
 from tornado.iostream import StreamClosedError
 
-from colab_local.tunnel.auth import Credentials
+from colab_local.tunnel.auth import CREDENTIAL_HEADERS, Credentials
 from colab_local.tunnel.messages import TunnelMessage
 
 #: Response bytes per tunnel message, at most: upstream's tests pin 64 KiB (tornado's
@@ -38,9 +38,10 @@ from colab_local.tunnel.messages import TunnelMessage
 CHUNK_BYTES = 64 * 1024
 #: Methods for which upstream adds the ``_xsrf`` cookie value as an argument.
 XSRF_METHODS = frozenset({"DELETE", "PATCH", "POST", "PUT"})
-#: Request headers of the WebSocket upgrade that must not reach the dispatched request:
-#: the upgrade's own, and credentials (``Credentials`` says which ones go).
-_NOT_FORWARDED = frozenset(
+#: Headers that belong to a WebSocket upgrade itself: neither a dispatched request nor a
+#: relayed upgrade takes them from the client's. (The subprotocol too: relayed sockets
+#: speak Jupyter's default kernel protocol on both sides.)
+UPGRADE_HEADERS = frozenset(
     {
         "connection",
         "upgrade",
@@ -50,11 +51,12 @@ _NOT_FORWARDED = frozenset(
         "sec-websocket-version",
         "sec-websocket-extensions",
         "sec-websocket-protocol",
-        "cookie",
-        "authorization",
-        "referer",
+        "sec-websocket-accept",
     }
 )
+#: Headers of the upgrade not copied to a dispatched request: the upgrade's own, and
+#: credentials (``Credentials`` says which ones go).
+_NOT_FORWARDED = UPGRADE_HEADERS | {name.lower() for name in CREDENTIAL_HEADERS} | {"referer"}
 
 SendMessage = Callable[[bytes], "Future[None]"]
 
@@ -153,8 +155,16 @@ class TunnelConnection(httputil.HTTPConnection):
         else:
             task = asyncio.ensure_future(self._write_after(self._tail, chunk))
         task.add_done_callback(mark_failure_seen)
+        task.add_done_callback(self._forget_tail)
         self._tail = task
         return task
+
+    def _forget_tail(self, task: asyncio.Future[None]) -> None:
+        """Drop a finished write. When the client left, its exception's traceback holds
+        the handler's frame (and, for a download, the open file); kept here it would make
+        a cycle that only a full garbage collection frees."""
+        if self._tail is task:
+            self._tail = None
 
     async def _write_after(self, previous: asyncio.Future[None] | None, chunk: bytes) -> None:
         if previous is not None:

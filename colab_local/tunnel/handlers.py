@@ -27,8 +27,15 @@ from tornado.ioloop import IOLoop
 from tornado.iostream import StreamBufferFullError, StreamClosedError
 
 from colab_local.state import SETTINGS_KEY, ColabState
-from colab_local.tunnel.auth import AUTH_URL_PARAM, AuthURLError, Credentials, client_credentials
+from colab_local.tunnel.auth import (
+    AUTH_URL_PARAM,
+    CREDENTIAL_HEADERS,
+    AuthURLError,
+    Credentials,
+    client_credentials,
+)
 from colab_local.tunnel.dispatch import (
+    UPGRADE_HEADERS,
     TunnelConnection,
     closed_future,
     connection_context,
@@ -311,20 +318,7 @@ class ProxiedSocketHandler(_ColabSocketMixin, upstream.ProxiedSocketHandler):  #
 
 #: Headers of the client's upgrade not passed to the relayed upgrade: the upgrade's own,
 #: and credentials (``Credentials`` says which ones go).
-_NOT_RELAYED = frozenset(
-    {
-        "connection",
-        "upgrade",
-        "content-length",
-        "transfer-encoding",
-        "sec-websocket-key",
-        "sec-websocket-version",
-        "sec-websocket-extensions",
-        "sec-websocket-accept",
-        "cookie",
-        "authorization",
-    }
-)
+_NOT_RELAYED = UPGRADE_HEADERS | {name.lower() for name in CREDENTIAL_HEADERS}
 
 
 def _relay_outcome(written: Future[None], done: Future[None]) -> None:

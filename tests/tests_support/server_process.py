@@ -156,6 +156,16 @@ class JupyterProcess:
             os.killpg(self.proc.pid, signal.SIGKILL)
 
 
+def started(process: JupyterProcess) -> JupyterProcess:
+    """``process`` started and ready to serve; stopped again if it never gets there."""
+    process.start()
+    try:
+        return process.wait_ready()
+    except BaseException:
+        process.stop()
+        raise
+
+
 @contextlib.contextmanager
 def running_server(home: Path, *args: str) -> Iterator[JupyterProcess]:
     """``jupyter notebook --no-browser --allow-root --port=<free> *args``, ready; stopped after."""
@@ -179,3 +189,19 @@ def run_jupyter(
         timeout=timeout,
         stdin=subprocess.DEVNULL,
     )
+
+
+def unexpected_tracebacks(log: str) -> list[str]:
+    """The tracebacks in a server log, but for jupyter_server's own way of logging a 4xx
+    API error (versions before 2.17 log ``wrote error: ...`` with its HTTPError's
+    traceback, for any client, colab-local or not)."""
+    found = []
+    lines = log.splitlines()
+    for number, line in enumerate(lines):
+        if "Traceback (most recent call last)" not in line:
+            continue
+        block = "\n".join(lines[number : number + 12])
+        after_api_error = number > 0 and "wrote error:" in lines[number - 1]
+        if not (after_api_error and "tornado.web.HTTPError: HTTP 4" in block):
+            found.append("\n".join(lines[max(0, number - 2) : number + 12]))
+    return found
