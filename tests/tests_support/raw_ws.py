@@ -17,6 +17,9 @@ TEXT, BINARY, CONTINUATION = 0x1, 0x2, 0x0
 class RawWebSocket:
     def __init__(self, port: int, path: str, headers: dict[str, str] | None = None) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        # As browsers do: a frame's header and payload, sent apart, go out at once
+        # (with Nagle's algorithm the payload would wait for the header's ACK, ~40 ms).
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         key = base64.b64encode(os.urandom(16)).decode()
         lines = [
             f"GET {path} HTTP/1.1",
