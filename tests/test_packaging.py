@@ -17,7 +17,8 @@ CONFIG = "jupyter-config/jupyter_server_config.d/colab_local.json"
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory):
-    """Build both from a copy of the checkout (the build writes next to its sources)."""
+    """Build both from a copy of the checkout (the build writes next to its sources): the
+    sdist, then the wheel from the sdist, as pip builds a wheel from PyPI's sdist."""
     source = tmp_path_factory.mktemp("source") / "colab-local"
     shutil.copytree(
         CHECKOUT,
@@ -29,7 +30,7 @@ def dist(tmp_path_factory):
     out = tmp_path_factory.mktemp("dist")
     command = [sys.executable, "-m", "build", "--no-isolation", "--skip-dependency-check"]
     built = subprocess.run(
-        [*command, "--sdist", "--wheel", "--outdir", out],
+        [*command, "--outdir", out],
         cwd=source,
         check=False,
         capture_output=True,
@@ -49,9 +50,21 @@ def test_wheel_installs_the_config_into_etc_jupyter(dist):
     )
 
 
+def test_wheel_installs_the_old_recipes_import_hook_and_records_it(dist):
+    (wheel,) = dist.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        hook = archive.read("colab_local_old_recipe.pth")
+        record = next(archive.read(n) for n in names if n.endswith(".dist-info/RECORD"))
+    assert hook == b"import colab_local.old_recipe_import\n"
+    assert b"colab_local_old_recipe.pth,sha256=" in record  # pip uninstall removes it
+    assert names[-1].endswith(".dist-info/RECORD")
+
+
 def test_sdist_carries_the_config_license_and_tests(dist):
     (sdist,) = dist.glob("*.tar.gz")
     with tarfile.open(sdist) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
     assert {CONFIG, "LICENSE", "README.md", "setup.cfg", "pyproject.toml"} <= names
+    assert "build_backend/colab_local_build.py" in names
     assert "tests/conftest.py" in names
