@@ -298,3 +298,29 @@ async def test_oversized_message_is_refused_by_the_limit(http_root, token):
     assert await tunnel.ws.read_message() is None
     assert tunnel.ws.close_code == 1009  # "message too big"
     await assert_server_up(http_root, token)
+
+
+async def test_an_identity_provider_that_fails_leaves_the_client_unauthenticated(
+    jp_serverapp, http_root, token, monkeypatch, caplog
+):
+    """E.g. a hub that cannot be asked about a token: the tunnel client is treated as one
+    without the token, rather than the upgrade failing."""
+    checks_tokens = jp_serverapp.identity_provider.get_user
+
+    def fails_on_tokens(handler):
+        if "Authorization" in handler.request.headers:
+            raise RuntimeError("the hub is away")
+        return checks_tokens(handler)
+
+    monkeypatch.setattr(jp_serverapp.identity_provider, "get_user", fails_on_tokens)
+    tunnel = await colab.open_tunnel(http_root, token)  # the upgrade itself still succeeds
+    try:
+        # Small limit of an unauthenticated client: a 2 MiB message closes the socket.
+        tunnel.send_raw(json.dumps({"message_id": 1, "method": "GET", "path": "/" + "x" * 2**21}))
+        assert await tunnel.ws.read_message() is None
+        assert tunnel.ws.close_code == 1009
+    finally:
+        tunnel.close()
+    assert any(
+        "cannot identify a tunnel client: the hub is away" in r.message for r in caplog.records
+    )
