@@ -121,19 +121,31 @@ async def test_the_kernel_check_names_the_interpreter_jupyter_will_run(
     assert sys.executable in kernel["detail"]
 
 
-async def test_the_probe_needs_xsrf_from_a_cookie_login(jp_fetch, jp_base_url, http_root, token):
-    login = await colab.direct_fetch(http_root, "", token, origin=None, follow_redirects=False)
-    cookie = "; ".join(c.split(";", 1)[0] for c in login.headers.get_list("Set-Cookie"))
-    with pytest.raises(HTTPClientError) as refused:
-        await jp_fetch(
-            "colab",
-            "connect",
-            "kernel-probe",
+async def test_the_probe_needs_a_login_and_xsrf_as_a_page_sends_it(http_root, token):
+    async def probe(**headers):
+        return await colab.direct_fetch(
+            http_root,
+            "colab/connect/kernel-probe",
+            None,
             method="POST",
             body="",
-            headers={"Authorization": "", "Cookie": cookie},
+            origin=None,
+            headers=headers,
         )
-    assert refused.value.code == 403
+
+    assert (await probe()).code == 403  # no credentials
+    login = await colab.direct_fetch(http_root, "", token, origin=None, follow_redirects=False)
+    cookies = dict(c.split(";", 1)[0].split("=", 1) for c in login.headers.get_list("Set-Cookie"))
+    page = await colab.direct_fetch(http_root, "login", None, origin=None)
+    xsrf = next(c for c in page.headers.get_list("Set-Cookie") if c.startswith("_xsrf="))
+    cookies["_xsrf"] = xsrf.split(";", 1)[0].split("=", 1)[1]
+    cookie = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    assert (await probe(Cookie=cookie)).code == 403  # a cookie login without XSRF
+    answered = await probe(Cookie=cookie, **{"X-XSRFToken": cookies["_xsrf"]})
+    assert answered.code == 200, answered.body
+    report = json.loads(answered.body)
+    assert report["ok"] is True, report
+    assert report["python"]["executable"] == sys.executable
 
 
 async def test_browser_without_credentials_goes_to_login(jp_fetch, jp_base_url, token):
