@@ -81,7 +81,8 @@ def keep_gateway_kernels(serverapp: Any, options: ColabLocal) -> None:
     Leaves alone whatever the user configured (their own manager classes, their own
     sessions database).
     """
-    if not GatewayClient.instance(parent=serverapp).gateway_enabled:
+    gateway = GatewayClient.instance(parent=serverapp)
+    if not gateway.gateway_enabled:
         return
     if not options.keep_gateway_kernels:
         serverapp.log.info(
@@ -100,6 +101,6 @@ def keep_gateway_kernels(serverapp: Any, options: ColabLocal) -> None:
     serverapp.log.info(
         "colab_local | kernels run on the gateway at %s; sessions are kept in %s, so "
         "restarting this server keeps them",
-        serverapp.config.GatewayClient.get("url") or GatewayClient.instance().url,
+        gateway.url,
         serverapp.config.SessionManager.database_filepath,
     )

@@ -16,33 +16,29 @@ from tornado.netutil import bind_sockets
 from colab_local.connection_info import LAPTOP_PORT, tunnel_command
 
 
-def port_is_busy(port: int, ip: str) -> bool:
-    """True when binding ``ip:port`` fails because something already listens there."""
+def _bind_error(port: int, ip: str) -> OSError | None:
+    """Why ``ip:port`` cannot be bound just now, or None when it can (nothing stays bound)."""
     try:
         sockets = bind_sockets(port, ip or None)
     except OSError as e:
-        return e.errno == errno.EADDRINUSE
+        return e
     for sock in sockets:
         sock.close()
-    return False
+    return None
+
+
+def port_is_busy(port: int, ip: str) -> bool:
+    """True when binding ``ip:port`` fails because something already listens there."""
+    error = _bind_error(port, ip)
+    return error is not None and error.errno == errno.EADDRINUSE
 
 
 def free_port_near(port: int, ip: str, tries: int = 100) -> int | None:
     """The first port after ``port`` that can be bound on ``ip``, or None."""
     for candidate in range(port + 1, min(port + 1 + tries, 65536)):
-        if _bindable(candidate, ip):
+        if _bind_error(candidate, ip) is None:
             return candidate
     return None
-
-
-def _bindable(port: int, ip: str) -> bool:
-    try:
-        sockets = bind_sockets(port, ip or None)
-    except OSError:
-        return False
-    for sock in sockets:
-        sock.close()
-    return True
 
 
 def explain_busy_port(serverapp: Any) -> bool:

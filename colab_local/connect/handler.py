@@ -23,7 +23,7 @@ from colab_local import tunnel
 from colab_local._version import __version__
 from colab_local.connect.health import is_healthy, run_checks
 from colab_local.connect.kernel_probe import probe_kernel
-from colab_local.connect.kernels import uses_gateway
+from colab_local.connect.kernels import where_kernels_run
 from colab_local.connect.page import render_connect_page
 from colab_local.connection_info import (
     LAPTOP_PORT,
@@ -52,11 +52,7 @@ async def connection_report(
         "laptop_port": laptop_port,
         "server_port": serverapp.port,
         "tunnel_command": tunnel_command(laptop_port, serverapp.port),
-        "kernels": (
-            f"on the gateway at {serverapp.gateway_config.url}"
-            if uses_gateway(serverapp)
-            else "on this server"
-        ),
+        "kernels": where_kernels_run(serverapp),
         "versions": {
             "colab_local": __version__,
             "jupyter_server": jupyter_server_version,

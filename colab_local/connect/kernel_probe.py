@@ -20,7 +20,7 @@ from jupyter_server.gateway.gateway_client import GatewayClient
 from jupyter_server.utils import url_escape, url_path_join
 from tornado import httpclient, websocket
 
-from colab_local.connect.kernels import uses_gateway
+from colab_local.connect.kernels import uses_gateway, where_kernels_run
 from colab_local.tunnel.relay import SERVER_MESSAGE_LIMIT
 
 #: Marks the probe's one line of output among anything an import prints.
@@ -86,12 +86,7 @@ async def probe_kernel(
     """
     kernel_manager = serverapp.kernel_manager
     name = kernel_manager.default_kernel_name
-    where = (
-        f"on the gateway at {serverapp.gateway_config.url}"
-        if uses_gateway(serverapp)
-        else "on this server"
-    )
-    result: dict[str, Any] = {"kernel": name, "where": where}
+    result: dict[str, Any] = {"kernel": name, "where": where_kernels_run(serverapp)}
     started = time.monotonic()
     async with one_at_a_time:
         kernel_id = None

@@ -37,6 +37,13 @@ def uses_gateway(serverapp: Any) -> bool:
     return bool(gateway is not None and gateway.gateway_enabled)
 
 
+def where_kernels_run(serverapp: Any) -> str:
+    """ "on this server", or "on the gateway at <url>": how the page and the probe say it."""
+    if uses_gateway(serverapp):
+        return f"on the gateway at {serverapp.gateway_config.url}"
+    return "on this server"
+
+
 def local_interpreter(argv0: str) -> str | None:
     """The program jupyter_client will run for a kernelspec whose argv starts with ``argv0``."""
     if argv0 in _PYTHON_ALIASES:

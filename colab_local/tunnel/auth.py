@@ -21,7 +21,6 @@ from __future__ import annotations
 import inspect
 import types
 from dataclasses import dataclass, field
-from http import cookies
 from typing import Any
 from urllib.parse import SplitResult, parse_qs, urlsplit
 
@@ -114,16 +113,6 @@ async def is_authenticated(handler: JupyterHandler, headers: dict[str, str]) -> 
     return user is not None
 
 
-def _xsrf_cookie(cookie_header: str) -> str | None:
-    jar: cookies.SimpleCookie = cookies.SimpleCookie()
-    try:
-        jar.load(cookie_header)
-    except cookies.CookieError:
-        return None
-    morsel = jar.get("_xsrf")
-    return morsel.value if morsel is not None else None
-
-
 async def client_credentials(handler: JupyterHandler) -> Credentials:
     """The credentials of the client behind ``handler``'s WebSocket upgrade.
 
@@ -140,5 +129,6 @@ async def client_credentials(handler: JupyterHandler) -> Credentials:
         for name in CREDENTIAL_HEADERS
         if name in upgrade_headers
     }
-    xsrf = _xsrf_cookie(headers["Cookie"]) if "Cookie" in headers else None
+    # Parsed as tornado parses it when it checks the argument against the cookie.
+    xsrf = httputil.parse_cookie(headers.get("Cookie", "")).get("_xsrf")
     return Credentials(headers, xsrf, await is_authenticated(handler, headers), False)

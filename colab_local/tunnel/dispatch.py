@@ -4,8 +4,9 @@ Upstream answers each tunnel message by making a new HTTP request to this same s
 That costs a connection per message and, for large responses, a second copy of every
 byte through the loopback. Here each message becomes an ``HTTPServerRequest`` handed to
 the server's own tornado application, exactly as the HTTP server would hand it over:
-same routing, same handlers, same authentication (the cookies the auth URL earned), XSRF
-(``_xsrf`` argument for unsafe methods), origin, host and CORS checks, same transforms.
+same routing, same handlers, same authentication (the client's credentials: its auth
+URL's token, or its own cookies), XSRF (``_xsrf`` argument for unsafe methods), origin,
+host and CORS checks, same transforms.
 Only the "connection" differs: :class:`TunnelConnection` turns what the handler writes
 into the protocol's messages, one chunk at a time, with back-pressure from the socket.
 
