@@ -143,17 +143,24 @@ class JupyterProcess:
 
     def stop(self) -> None:
         """Stop the server and its kernels; kill what does not stop in time."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
-        # Kernels run in the same session; make sure none outlives the test.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
+        if self.proc is not None:
+            stop_process_group(self.proc, grace=30)
+
+
+def stop_process_group(proc: subprocess.Popen[bytes], grace: float) -> None:
+    """SIGTERM a process started in a session of its own, SIGKILL it after ``grace``
+    seconds, then anything left in its group (a server's kernels): nothing outlives a test.
+    A process that already exited is left alone (its group id may be another's by now)."""
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def started(process: JupyterProcess) -> JupyterProcess:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import uuid
@@ -20,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tests_support.server_process import wait_for
+from tests_support.server_process import stop_process_group, wait_for
 
 TESTS_DIR = str(Path(__file__).resolve().parents[1])
 START_TIMEOUT = 30
@@ -53,13 +52,7 @@ class Helper:
         return "ready" in self.log.read_text()
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
+        stop_process_group(self.proc, grace=10)
 
 
 class ServerMachine:
