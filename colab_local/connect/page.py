@@ -10,6 +10,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from colab_local.connect.server_checks import BROWSERS
+
 _STYLE = """
 * { box-sizing: border-box; }
 body { font: 16px/1.5 system-ui, sans-serif; max-width: 52rem; margin: 2rem auto;
@@ -96,25 +98,6 @@ function renderProbe(report, status) {
   return table;
 }
 """
-
-#: What each browser will ask when Colab's page reaches localhost, and what to do.
-BROWSERS = (
-    (
-        "Chrome and Edge",
-        "ask whether colab.research.google.com may access apps and services on this "
-        "device (or devices on your local network): choose Allow. If you blocked it, "
-        "allow it again from the site's settings (the icon left of the address).",
-    ),
-    (
-        "Firefox",
-        "may ask the same (its local network access prompt is rolling out): allow it.",
-    ),
-    (
-        "Safari",
-        "blocks http://localhost from an https page (mixed content), so it cannot use a "
-        "local runtime: use another browser.",
-    ),
-)
 
 
 def _check_row(check: dict[str, Any]) -> str:

@@ -174,13 +174,27 @@ def check_bind(serverapp: Any) -> Check:
     )
 
 
+#: What each browser will ask when Colab's page reaches localhost, and what to do.
+BROWSERS = (
+    (
+        "Chrome and Edge",
+        "ask whether colab.research.google.com may access apps and services on this "
+        "device (or devices on your local network): choose Allow. If you blocked it, "
+        "allow it again from the site's settings (the icon left of the address).",
+    ),
+    (
+        "Firefox",
+        "may ask the same (its local network access prompt is rolling out): allow it.",
+    ),
+    (
+        "Safari",
+        "blocks http://localhost from an https page (mixed content), so it cannot use a "
+        "local runtime: use another browser.",
+    ),
+)
+
+
 def check_browser() -> Check:
-    return Check(
-        "browser",
-        True,
-        "Chrome and Edge ask whether colab.research.google.com may access apps on this "
-        "device (local network access): allow it, Colab's page reaches this server through "
-        "localhost. Firefox may ask the same. Safari cannot use a local runtime: use "
-        "another browser.",
-        informational=True,
-    )
+    """What each browser will ask (the page shows the same as a list of its own)."""
+    detail = " ".join(f"{name} {what}" for name, what in BROWSERS)
+    return Check("browser", True, detail, informational=True)
