@@ -7,6 +7,7 @@ before those enabled by packages (colab_local), so it met upstream's import fail
 every start. This module, imported at interpreter start by ``colab_local_old_recipe.pth``
 (which the wheel installs), makes that import run with colab-local's stand-ins instead:
 the extension then loads as a no-op with a one-line hint (``jupyter colab tidy``).
+colab-local imports upstream through the same hook (``upstream.import_upstream_handlers``).
 
 It imports only the standard library, so the cost at every start is one small module;
 colab-local's own code is imported only when ``jupyter_http_over_ws`` is.

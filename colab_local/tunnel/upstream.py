@@ -69,6 +69,8 @@ from typing import Any, cast
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
 
+from colab_local import old_recipe_import
+
 #: The upstream release whose defects this module answers. Bump only after checking each.
 UPSTREAM_VERSION = "0.0.8"
 
@@ -176,13 +178,14 @@ def import_upstream_handlers() -> types.ModuleType:
     if already is not None:
         return already
     # A failed earlier import (e.g. jupyter_server tried the old recipe's extension
-    # first) can leave a half-initialised package behind; start clean.
+    # first, in an install without the hook's .pth) can leave a half-initialised package
+    # behind; start clean.
     sys.modules.pop("jupyter_http_over_ws", None)
-    # Imported here, inside the stand-ins, on purpose: a top-level import is defect 1.
-    with stand_ins():
-        import jupyter_http_over_ws  # noqa: PLC0415
-        from jupyter_http_over_ws import handlers  # noqa: PLC0415
-    silence_standalone_extension(jupyter_http_over_ws)
+    # One way to import upstream, wherever the import comes from: the hook the wheel's
+    # .pth installs at start-up (installed here too, for a checkout installed editable).
+    old_recipe_import.install()
+    from jupyter_http_over_ws import handlers  # noqa: PLC0415 (a top-level import: defect 1)
+
     return cast("types.ModuleType", handlers)
 
 
