@@ -18,13 +18,13 @@ from urllib.error import HTTPError, URLError
 from urllib.request import Request, urlopen
 
 from jupyter_core.application import JupyterApp
-from jupyter_core.paths import jupyter_config_path, jupyter_data_dir, jupyter_runtime_dir
+from jupyter_core.paths import jupyter_config_path, jupyter_runtime_dir
 from jupyter_server.serverapp import ServerApp, list_running_servers
 from jupyter_server.utils import url_path_join
 from traitlets import Bool, Integer, Unicode
 
 from colab_local._version import __version__
-from colab_local.colab_settings import ColabLocal, user_value
+from colab_local.colab_settings import ColabLocal, data_directory, user_value
 from colab_local.connection_info import LAPTOP_PORT, colab_url, tunnel_command
 from colab_local.old_recipe import OLD_EXTENSION, tidy
 from colab_local.server_token import token_path
@@ -368,7 +368,7 @@ class ColabServiceApp(_ColabSubcommand):
 
 def gateway_env_path() -> Path:
     """The private file with the token the server and its kernel gateway share."""
-    return Path(jupyter_data_dir()) / "colab_local" / "kernel-gateway.env"
+    return data_directory() / "kernel-gateway.env"
 
 
 class ColabTidyApp(_ColabSubcommand):

@@ -11,13 +11,22 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from jupyter_core.paths import jupyter_data_dir
 from traitlets import Bool, Float, Integer, Unicode
 from traitlets.config import Configurable
 from traitlets.config.loader import DeferredConfig
 
 COLAB_ORIGIN = "https://colab.research.google.com"
+
+
+def data_directory() -> Path:
+    """Where colab-local keeps its files: ``colab_local`` in ``jupyter --data-dir``."""
+    return Path(jupyter_data_dir()) / "colab_local"
+
+
 COLAB_PORT = 8888
 
 

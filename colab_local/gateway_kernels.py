@@ -17,11 +17,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.gateway.gateway_client import GatewayClient
 from jupyter_server.gateway.managers import GatewayMappingKernelManager, GatewaySessionManager
 
-from colab_local.colab_settings import ColabLocal
+from colab_local.colab_settings import ColabLocal, data_directory
 
 _SERVER_SETTINGS = ("ServerApp", "NotebookApp")
 
@@ -68,7 +67,7 @@ class ReattachingGatewaySessionManager(GatewaySessionManager):
 
 def sessions_database(port: int) -> Path:
     """Where sessions are kept for the server on ``port`` (one file per server)."""
-    return Path(jupyter_data_dir()) / "colab_local" / f"sessions-{port}.db"
+    return data_directory() / f"sessions-{port}.db"
 
 
 def _configured(serverapp: Any, name: str) -> bool:

@@ -17,7 +17,7 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-from jupyter_core.paths import jupyter_data_dir
+from colab_local.colab_settings import data_directory
 
 TOKEN_BYTES = 32  # 256 bits; Colab needs at least 192
 _TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,}$")
@@ -31,7 +31,7 @@ class TokenFileError(Exception):
 
 def default_token_path() -> Path:
     """``colab_local/token`` in the Jupyter data directory (``jupyter --data-dir``)."""
-    return Path(jupyter_data_dir()) / "colab_local" / "token"
+    return data_directory() / "token"
 
 
 def new_token() -> str:
