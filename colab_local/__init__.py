@@ -1,7 +1,7 @@
 """colab-local: a Jupyter server that Google Colab can use as its local runtime.
 
 Importing this package is cheap (the old recipe's import hook, installed with it, imports
-``colab_local.old_recipe_import`` at every interpreter start); the server extension's
+``colab_local.legacy.import_hook`` at every interpreter start); the server extension's
 modules are imported when jupyter_server links it.
 """
 

@@ -24,11 +24,9 @@ from jupyter_server.utils import url_path_join
 from traitlets import Bool, Integer, Unicode
 
 from colab_local._version import __version__
-from colab_local.colab_settings import ColabLocal, data_directory, user_value
 from colab_local.connection_info import LAPTOP_PORT, colab_url, tunnel_command
-from colab_local.old_recipe import OLD_EXTENSION, tidy
-from colab_local.server_token import token_path
-from colab_local.service_unit import (
+from colab_local.legacy.tidy import OLD_EXTENSION, tidy
+from colab_local.service.units import (
     KERNEL_GATEWAY_PORT,
     KERNELS_UNIT_NAME,
     MARKER,
@@ -42,7 +40,9 @@ from colab_local.service_unit import (
     without_systemd_hint,
     write_gateway_env_file,
 )
-from colab_local.token_store import TokenFileError, read, rotate
+from colab_local.startup.colab_settings import ColabLocal, data_directory, user_value
+from colab_local.startup.server_token import token_path
+from colab_local.startup.token_store import TokenFileError, read, rotate
 
 DOCTOR_TIMEOUT = 10
 

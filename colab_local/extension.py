@@ -14,17 +14,17 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from colab_local import tunnel
-from colab_local.colab_settings import (
+from colab_local.connect import handler as connect_handler
+from colab_local.connection_info import banner_lines
+from colab_local.startup.colab_settings import (
     ColabLocal,
     apply_colab_settings,
     warn_about_colab_breaking_values,
 )
-from colab_local.connect import handler as connect_handler
-from colab_local.connection_info import banner_lines
-from colab_local.cors import cors_transform
-from colab_local.gateway_kernels import keep_gateway_kernels
-from colab_local.port_guard import explain_busy_port
-from colab_local.server_token import apply_persisted_token
+from colab_local.startup.cors import cors_transform
+from colab_local.startup.gateway_kernels import keep_gateway_kernels
+from colab_local.startup.port_guard import explain_busy_port
+from colab_local.startup.server_token import apply_persisted_token
 from colab_local.state import SETTINGS_KEY, ColabState
 
 _linked: WeakKeyDictionary[Any, ColabState] = WeakKeyDictionary()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from colab_local.colab_settings import ColabLocal
 from colab_local.connect.gpu_probe import GpuProbe
+from colab_local.startup.colab_settings import ColabLocal
 
 SETTINGS_KEY = "colab_local"
 

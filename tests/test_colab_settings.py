@@ -9,7 +9,7 @@ import pytest
 from jupyter_server.serverapp import ServerApp
 from traitlets.config import Config
 
-from colab_local.colab_settings import (
+from colab_local.startup.colab_settings import (
     COLAB_ORIGIN,
     ColabLocal,
     apply_colab_settings,

@@ -15,7 +15,7 @@ import sys
 import pytest
 
 from colab_local import cli
-from colab_local.service_unit import (
+from colab_local.service.units import (
     KERNEL_GATEWAY_PORT,
     MARKER,
     server_command,

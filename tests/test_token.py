@@ -14,9 +14,9 @@ import pytest
 from jupyter_server.serverapp import ServerApp
 from traitlets.config import Config
 
-from colab_local.colab_settings import ColabLocal
-from colab_local.server_token import apply_persisted_token
-from colab_local.token_store import (
+from colab_local.startup.colab_settings import ColabLocal
+from colab_local.startup.server_token import apply_persisted_token
+from colab_local.startup.token_store import (
     TokenFileError,
     is_valid_token,
     load_or_create,

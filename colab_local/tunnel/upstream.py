@@ -50,7 +50,7 @@ Defects:
    (``auth``), and relayed sockets are resolved to this server's own sockets (``relay``).
 
 Enabling ``jupyter_http_over_ws`` as an extension of its own (the old recipe) keeps
-working, wherever a config lists it: ``colab_local.old_recipe_import`` (installed as a
+working, wherever a config lists it: ``colab_local.legacy.import_hook`` (installed as a
 .pth) imports it with these stand-ins, and ``silence_standalone_extension`` turns its own
 loader into a no-op with a one-line hint, since colab-local already serves the endpoints.
 ``jupyter colab tidy`` removes the old setting.
@@ -69,7 +69,7 @@ from typing import Any, cast
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
 
-from colab_local import old_recipe_import
+from colab_local.legacy import import_hook
 
 #: The upstream release whose defects this module answers. Bump only after checking each.
 UPSTREAM_VERSION = "0.0.8"
@@ -183,7 +183,7 @@ def import_upstream_handlers() -> types.ModuleType:
     sys.modules.pop("jupyter_http_over_ws", None)
     # One way to import upstream, wherever the import comes from: the hook the wheel's
     # .pth installs at start-up (installed here too, for a checkout installed editable).
-    old_recipe_import.install()
+    import_hook.install()
     from jupyter_http_over_ws import handlers  # noqa: PLC0415 (a top-level import: defect 1)
 
     return cast("types.ModuleType", handlers)

@@ -17,8 +17,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from colab_local.colab_settings import ColabLocal
-from colab_local.token_store import TokenFileError, default_token_path, load_or_create
+from colab_local.startup.colab_settings import ColabLocal
+from colab_local.startup.token_store import TokenFileError, default_token_path, load_or_create
 
 _TOKEN_SETTINGS = ("IdentityProvider", "PasswordIdentityProvider", "ServerApp", "NotebookApp")
 _PASSWORD_SETTINGS = (

@@ -1,0 +1,1 @@
+"""``jupyter colab service``: systemd user units that keep the server (and its kernels) running."""
