@@ -6,67 +6,31 @@ Built like other Jupyter subcommands (jupyter_core's JupyterApp, traitlets setti
 
 from __future__ import annotations
 
-import getpass
-import importlib.util
 import json
 import logging
 import sys
 from http import HTTPStatus
-from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 from urllib.error import HTTPError, URLError
 from urllib.request import Request, urlopen
 
 from jupyter_core.application import JupyterApp
-from jupyter_core.paths import jupyter_config_path, jupyter_runtime_dir
+from jupyter_core.paths import jupyter_runtime_dir
 from jupyter_server.serverapp import ServerApp, list_running_servers
 from jupyter_server.utils import url_path_join
-from traitlets import Bool, Integer, Unicode
+from traitlets import Bool, Integer
 
 from colab_local._version import __version__
 from colab_local.connection_info import LAPTOP_PORT, colab_url, tunnel_command
-from colab_local.legacy.tidy import OLD_EXTENSION, tidy
-from colab_local.service.units import (
-    KERNEL_GATEWAY_PORT,
-    KERNELS_UNIT_NAME,
-    MARKER,
-    SYSTEMD_RUNTIME_MARKER,
-    UNIT_NAME,
-    kernels_unit_text,
-    next_steps,
-    systemd_available,
-    unit_text,
-    user_unit_dir,
-    without_systemd_hint,
-    write_gateway_env_file,
-)
-from colab_local.startup.colab_settings import ColabLocal, data_directory, user_value
+from colab_local.legacy.tidy import ColabTidyApp
+from colab_local.options import ColabLocal
+from colab_local.service.app import ColabServiceApp
+from colab_local.startup.colab_settings import user_value
 from colab_local.startup.server_token import token_path
 from colab_local.startup.token_store import TokenFileError, read, rotate
+from colab_local.subcommand import ColabSubcommand
 
 DOCTOR_TIMEOUT = 10
-
-
-class _ColabSubcommand(JupyterApp):
-    """Shared: reading the server's configuration the way ``jupyter notebook`` does."""
-
-    version = __version__
-    classes = [ColabLocal]
-
-    def server_config(self) -> ServerApp:
-        """A ServerApp with the user's config files and environment applied, not started."""
-        server = ServerApp(log=self.log)
-        server.load_config_file()
-        server.update_config(self.config)
-        return server
-
-    def options(self, server: ServerApp) -> ColabLocal:
-        return ColabLocal(config=server.config)
-
-    def fail(self, message: str, status: int = 1) -> NoReturn:
-        print(f"jupyter colab: {message}", file=sys.stderr)
-        self.exit(status)
-        raise SystemExit(status)  # for type checkers: exit() does not return
 
 
 def configured_port(server: ServerApp) -> int:
@@ -89,7 +53,7 @@ def running_colab_server(port: int) -> dict[str, Any] | None:
     return newest
 
 
-class ColabUrlApp(_ColabSubcommand):
+class ColabUrlApp(ColabSubcommand):
     name = "jupyter-colab-url"
     description = (
         "Print the URL to paste into Colab (Connect > Connect to a local runtime): from the "
@@ -142,7 +106,7 @@ class ColabUrlApp(_ColabSubcommand):
         print(f"# from the {source}; on your laptop first: {command}", file=sys.stderr)
 
 
-class ColabTokenApp(_ColabSubcommand):
+class ColabTokenApp(ColabSubcommand):
     name = "jupyter-colab-token"
     description = "Say where the persisted token lives; --rotate writes a new one."
     rotate = Bool(False, config=True, help="Write a new token (the Colab URL changes).")
@@ -170,7 +134,7 @@ class ColabTokenApp(_ColabSubcommand):
         print(f"The token is in {path} (private: mode 0600). Print the URL: jupyter colab url")
 
 
-class ColabDoctorApp(_ColabSubcommand):
+class ColabDoctorApp(ColabSubcommand):
     name = "jupyter-colab-doctor"
     description = (
         "Check the running server the way /colab/connect does and print each check with its "
@@ -261,137 +225,6 @@ class ColabDoctorApp(_ColabSubcommand):
         except (URLError, OSError, ValueError) as e:
             self.fail(f"cannot reach the server at {running['url']}: {e}", 2)
         return answer
-
-
-class ColabServiceApp(_ColabSubcommand):
-    name = "jupyter-colab-service"
-    description = (
-        "Print a systemd user unit that keeps `jupyter notebook` running for this user (same "
-        "URL, restarted on failure); --install writes it, --uninstall removes it. "
-        "--kernel-gateway also runs the kernels in a unit of their own (a local Jupyter "
-        "Kernel Gateway), so restarting the server keeps them."
-    )
-    install = Bool(False, config=True, help="Write the unit(s) to ~/.config/systemd/user.")
-    uninstall = Bool(False, config=True, help="Remove the unit(s) --install wrote.")
-    directory = Unicode("", config=True, help="Working directory of the server (default: here).")
-    port = Integer(
-        0,
-        config=True,
-        help="The server's port (default: Jupyter's, 8888); on a shared server, one of your own.",
-    )
-    kernel_gateway = Bool(
-        False,
-        config=True,
-        help=(
-            "Run the kernels in a second unit, a Jupyter Kernel Gateway on 127.0.0.1:"
-            f"{KERNEL_GATEWAY_PORT}, so that restarting or upgrading the server keeps them "
-            "(needs pip install 'colab-local[gateway]')."
-        ),
-    )
-    systemd_marker = Unicode(
-        SYSTEMD_RUNTIME_MARKER,
-        config=True,
-        help="Directory whose presence means systemd runs this machine.",
-    )
-    flags = {
-        "install": ({"ColabServiceApp": {"install": True}}, "Write the unit(s)."),
-        "uninstall": ({"ColabServiceApp": {"uninstall": True}}, "Remove the unit(s)."),
-        "kernel-gateway": (
-            {"ColabServiceApp": {"kernel_gateway": True}},
-            "Kernels in a unit of their own, which outlives server restarts.",
-        ),
-    }
-    aliases = {"directory": "ColabServiceApp.directory", "port": "ColabServiceApp.port"}
-
-    def start(self) -> None:
-        unit_dir = user_unit_dir()
-        if self.uninstall:
-            for name in (UNIT_NAME, KERNELS_UNIT_NAME):
-                self.remove(unit_dir / name, required=name == UNIT_NAME)
-            return
-        directory = Path(self.directory or Path.cwd()).expanduser().resolve()
-        if not directory.is_dir():
-            self.fail(f"{directory} is not a directory")
-        env_file = gateway_env_path() if self.kernel_gateway else None
-        if env_file is not None and importlib.util.find_spec("kernel_gateway") is None:
-            self.fail(
-                "--kernel-gateway needs Jupyter Kernel Gateway in this environment: "
-                "pip install 'colab-local[gateway]'"
-            )
-        units = {UNIT_NAME: unit_text(directory, port=self.port or None, gateway_env_file=env_file)}
-        if env_file is not None:
-            units[KERNELS_UNIT_NAME] = kernels_unit_text(directory, env_file)
-        if self.install:
-            self.install_units(unit_dir, units, env_file)
-        else:
-            self.print_units(units, directory)
-        if not systemd_available(self.systemd_marker):
-            print(without_systemd_hint(port=self.port or None))
-
-    def print_units(self, units: dict[str, str], directory: Path) -> None:
-        for name, text in units.items():
-            print(f"# {name}")
-            print(text)
-        options = f" --directory {directory}"
-        options += f" --port {self.port}" if self.port else ""
-        options += " --kernel-gateway" if self.kernel_gateway else ""
-        print(f"# Install: jupyter colab service --install{options}")
-
-    @staticmethod
-    def install_units(unit_dir: Path, units: dict[str, str], env_file: Path | None) -> None:
-        if env_file is not None:
-            write_gateway_env_file(env_file)
-        unit_dir.mkdir(parents=True, exist_ok=True)
-        for name, text in units.items():
-            (unit_dir / name).write_text(text)
-            print(f"Wrote {unit_dir / name}.")
-        print("Then run:")
-        for step in next_steps(getpass.getuser(), list(reversed(units))):
-            print(f"  {step}")
-        print("The server keeps its persisted token, so the URL saved in Colab stays valid.")
-        if env_file is not None:
-            print(
-                f"Kernels run in {KERNELS_UNIT_NAME}: `systemctl --user restart {UNIT_NAME}` "
-                "keeps them and their variables."
-            )
-
-    def remove(self, path: Path, *, required: bool) -> None:
-        if not path.exists():
-            if required:
-                print(f"Nothing to remove: {path} does not exist.")
-            return
-        if MARKER not in path.read_text(errors="replace"):
-            self.fail(f"{path} was not written by jupyter colab service; left alone")
-        path.unlink()
-        print(f"Removed {path}. If it was enabled: systemctl --user disable --now {path.name}")
-
-
-def gateway_env_path() -> Path:
-    """The private file with the token the server and its kernel gateway share."""
-    return data_directory() / "kernel-gateway.env"
-
-
-class ColabTidyApp(_ColabSubcommand):
-    name = "jupyter-colab-tidy"
-    description = (
-        "Remove what Colab's old recipe left: jupyter_http_over_ws enabled as an extension "
-        "of its own, in every Jupyter config directory (colab-local serves its endpoints). "
-        "Exit status 1 if a setting remains that must be removed by hand."
-    )
-    dry_run = Bool(False, config=True, help="Say what would be removed; change nothing.")
-    flags = {"dry-run": ({"ColabTidyApp": {"dry_run": True}}, "Change nothing.")}
-
-    def start(self) -> None:
-        findings = tidy(jupyter_config_path(), dry_run=self.dry_run)
-        if not findings:
-            print(f"Nothing to tidy: no Jupyter config enables {OLD_EXTENSION}.")
-            return
-        for finding in findings:
-            print(finding)
-        if not all(finding.tidied for finding in findings):
-            self.fail("some settings must be removed by hand (above)")
-        if not self.dry_run:
-            print("Restart the server; colab-local keeps serving Colab as before.")
 
 
 class ColabApp(JupyterApp):

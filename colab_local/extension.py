@@ -16,8 +16,8 @@ from weakref import WeakKeyDictionary
 from colab_local import tunnel
 from colab_local.connect import handler as connect_handler
 from colab_local.connection_info import banner_lines
+from colab_local.options import ColabLocal
 from colab_local.startup.colab_settings import (
-    ColabLocal,
     apply_colab_settings,
     warn_about_colab_breaking_values,
 )

@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from colab_local.connect.gpu_probe import GpuProbe
-from colab_local.startup.colab_settings import ColabLocal
+from colab_local.options import ColabLocal
 
 SETTINGS_KEY = "colab_local"
 

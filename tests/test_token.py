@@ -14,7 +14,7 @@ import pytest
 from jupyter_server.serverapp import ServerApp
 from traitlets.config import Config
 
-from colab_local.startup.colab_settings import ColabLocal
+from colab_local.options import ColabLocal
 from colab_local.startup.server_token import apply_persisted_token
 from colab_local.startup.token_store import (
     TokenFileError,

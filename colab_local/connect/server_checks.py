@@ -15,7 +15,8 @@ from jupyter_server.utils import url_path_join
 from colab_local import tunnel
 from colab_local.connect.check import Check
 from colab_local.connection_info import LAPTOP_PORT, tunnel_command
-from colab_local.startup.colab_settings import COLAB_ORIGIN, ColabLocal, origin_problem
+from colab_local.options import COLAB_ORIGIN, ColabLocal
+from colab_local.startup.colab_settings import origin_problem
 from colab_local.startup.server_token import explicit_token_source, token_path
 
 LOCAL_HOSTNAMES = ("localhost", "localhost.localdomain")

@@ -36,11 +36,11 @@ class _WithStandIns(importlib.abc.Loader):
         return module
 
     def exec_module(self, module: types.ModuleType) -> None:
-        from colab_local.tunnel import upstream  # noqa: PLC0415 (only when it is needed)
+        from colab_local.legacy import stand_ins  # noqa: PLC0415 (only when it is needed)
 
-        with upstream.stand_ins():
+        with stand_ins.stand_ins():
             self.loader.exec_module(module)
-        upstream.silence_standalone_extension(module)
+        stand_ins.silence_standalone_extension(module)
 
 
 class OldRecipeFinder(importlib.abc.MetaPathFinder):

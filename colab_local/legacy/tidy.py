@@ -17,6 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from jupyter_core.paths import jupyter_config_path
+from traitlets import Bool
+
+from colab_local.subcommand import ColabSubcommand
+
 OLD_EXTENSION = "jupyter_http_over_ws"
 _CONFIG_NAMES = ("jupyter_server_config", "jupyter_notebook_config")
 _SECTIONS = ("ServerApp", "NotebookApp")
@@ -116,3 +121,26 @@ def tidy(config_dirs: list[str], dry_run: bool = False) -> list[Finding]:
         if finding is not None:
             findings.append(finding)
     return findings
+
+
+class ColabTidyApp(ColabSubcommand):
+    name = "jupyter-colab-tidy"
+    description = (
+        "Remove what Colab's old recipe left: jupyter_http_over_ws enabled as an extension "
+        "of its own, in every Jupyter config directory (colab-local serves its endpoints). "
+        "Exit status 1 if a setting remains that must be removed by hand."
+    )
+    dry_run = Bool(False, config=True, help="Say what would be removed; change nothing.")
+    flags = {"dry-run": ({"ColabTidyApp": {"dry_run": True}}, "Change nothing.")}
+
+    def start(self) -> None:
+        findings = tidy(jupyter_config_path(), dry_run=self.dry_run)
+        if not findings:
+            print(f"Nothing to tidy: no Jupyter config enables {OLD_EXTENSION}.")
+            return
+        for finding in findings:
+            print(finding)
+        if not all(finding.tidied for finding in findings):
+            self.fail("some settings must be removed by hand (above)")
+        if not self.dry_run:
+            print("Restart the server; colab-local keeps serving Colab as before.")

@@ -11,99 +11,11 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from jupyter_core.paths import jupyter_data_dir
-from traitlets import Bool, Float, Integer, Unicode
-from traitlets.config import Configurable
 from traitlets.config.loader import DeferredConfig
 
-COLAB_ORIGIN = "https://colab.research.google.com"
-
-
-def data_directory() -> Path:
-    """Where colab-local keeps its files: ``colab_local`` in ``jupyter --data-dir``."""
-    return Path(jupyter_data_dir()) / "colab_local"
-
-
-COLAB_PORT = 8888
-
-
-class ColabLocal(Configurable):
-    """colab-local's own settings (``c.ColabLocal.<name>`` or ``--ColabLocal.<name>=``)."""
-
-    apply_colab_settings = Bool(
-        True,
-        config=True,
-        help=(
-            "Apply the ServerApp settings Colab needs where you have not set them "
-            f"yourself: allow_origin={COLAB_ORIGIN!r}, allow_credentials=True, "
-            f"port={COLAB_PORT}, port_retries=0. False leaves ServerApp exactly as configured."
-        ),
-    )
-    private_network_access = Bool(
-        True,
-        config=True,
-        help=(
-            "Answer Chrome's Private Network Access preflights from the Colab origin "
-            "(Access-Control-Allow-Private-Network: true). Never sent to other origins."
-        ),
-    )
-    persist_token = Bool(
-        True,
-        config=True,
-        help=(
-            "When no token or password is configured, use a token stored in token_file "
-            "(created on first start) instead of a new random token at every start, so "
-            "the URL saved in Colab keeps working across restarts."
-        ),
-    )
-    max_message_size = Integer(
-        64 * 1024 * 1024,
-        config=True,
-        help=(
-            "Largest message, in bytes, accepted on the HTTP-over-WebSocket endpoints from "
-            "an authenticated client (a tunnelled upload arrives as one message); before "
-            "authentication the limit is 1 MiB. A larger one closes the connection with "
-            "code 1009 before it is read into memory."
-        ),
-    )
-    stalled_client_timeout = Float(
-        60.0,
-        config=True,
-        help=(
-            "Seconds a tunnel client may read nothing of a response before it is "
-            "disconnected, releasing what the response holds (an open file, buffers). "
-            "0 waits forever."
-        ),
-    )
-    keep_gateway_kernels = Bool(
-        True,
-        config=True,
-        help=(
-            "With kernels on a gateway (--gateway-url), keep sessions in a database file and "
-            "leave the gateway's kernels running when this server stops, so that a restart "
-            "or upgrade resumes each notebook's kernel. False: Jupyter's behaviour (kernels "
-            "stop with the server, sessions are forgotten)."
-        ),
-    )
-    kernel_probe_timeout = Float(
-        120.0,
-        config=True,
-        help=(
-            "Seconds the on-demand kernel probe (/colab/connect, jupyter colab doctor "
-            "--kernel) may take, kernel start included, before it is abandoned."
-        ),
-    )
-    token_file = Unicode(
-        "",
-        config=True,
-        help=(
-            "Where the persisted token lives. Default: colab_local/token in the Jupyter "
-            "data directory (see `jupyter --data-dir`)."
-        ),
-    )
+from colab_local.options import COLAB_ORIGIN, COLAB_PORT, ColabLocal
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import re
 from tornado import httputil
 from tornado.web import OutputTransform
 
-from colab_local.startup.colab_settings import COLAB_ORIGIN
+from colab_local.options import COLAB_ORIGIN
 
 REQUEST_HEADER = "Access-Control-Request-Private-Network"
 RESPONSE_HEADER = "Access-Control-Allow-Private-Network"

@@ -20,7 +20,7 @@ from typing import Any
 from jupyter_server.gateway.gateway_client import GatewayClient
 from jupyter_server.gateway.managers import GatewayMappingKernelManager, GatewaySessionManager
 
-from colab_local.startup.colab_settings import ColabLocal, data_directory
+from colab_local.options import ColabLocal, data_directory
 
 _SERVER_SETTINGS = ("ServerApp", "NotebookApp")
 

@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from colab_local.startup.colab_settings import ColabLocal
+from colab_local.options import ColabLocal
 from colab_local.startup.token_store import TokenFileError, default_token_path, load_or_create
 
 _TOKEN_SETTINGS = ("IdentityProvider", "PasswordIdentityProvider", "ServerApp", "NotebookApp")

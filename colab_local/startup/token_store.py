@@ -17,7 +17,7 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-from colab_local.startup.colab_settings import data_directory
+from colab_local.options import data_directory
 
 TOKEN_BYTES = 32  # 256 bits; Colab needs at least 192
 _TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,}$")

@@ -2,10 +2,12 @@
 
 jupyter_http_over_ws (Google, last released 2020) implements the HTTP-over-WebSocket
 protocol Colab speaks to local runtimes. colab-local serves that protocol with the
-upstream handler classes; this module is the only place that knows how they are broken
-on jupyter_server 2 / Notebook 7 / tornado >= 6.5 / Python >= 3.12, and how each defect
-is answered. Each workaround names its defect (numbered as in the project notes) and
-says when it can go.
+upstream handler classes; this module is the one catalogue of how they are broken on
+jupyter_server 2 / Notebook 7 / tornado >= 6.5 / Python >= 3.12, and how each defect is
+answered. Each workaround names its defect (numbered as in the project notes) and says
+when it can go. The import-time answers (defects 1 and 3) live in
+``colab_local.legacy.stand_ins``, because the interpreter-start hook needs them without
+importing the tunnel.
 
 Defects:
 
@@ -51,122 +53,21 @@ Defects:
 
 Enabling ``jupyter_http_over_ws`` as an extension of its own (the old recipe) keeps
 working, wherever a config lists it: ``colab_local.legacy.import_hook`` (installed as a
-.pth) imports it with these stand-ins, and ``silence_standalone_extension`` turns its own
+.pth) imports it with these stand-ins, and ``stand_ins.silence_standalone_extension`` turns its own
 loader into a no-op with a one-line hint, since colab-local already serves the endpoints.
 ``jupyter colab tidy`` removes the old setting.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import re
 import sys
 import types
-from collections.abc import Iterator
-from typing import Any, cast
-
-from jupyter_server.base.handlers import JupyterHandler
-from jupyter_server.utils import url_path_join
+from typing import cast
 
 from colab_local.legacy import import_hook
 
 #: The upstream release whose defects this module answers. Bump only after checking each.
 UPSTREAM_VERSION = "0.0.8"
-
-_STRICT_VERSION = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?(?:([ab])(\d+))?$", re.ASCII)
-
-
-@functools.total_ordering
-class StrictVersion:
-    """The subset of ``distutils.version.StrictVersion`` that jupyter_http_over_ws uses.
-
-    Defect 3: distutils is gone in Python 3.12. Same grammar as distutils: ``N.N[.N][{a|b}N]``;
-    anything else raises ``ValueError``, which upstream turns into "Invalid min_version".
-    """
-
-    def __init__(self, vstring: str) -> None:
-        match = _STRICT_VERSION.match(str(vstring))
-        if match is None:
-            raise ValueError(f"invalid version number {vstring!r}")
-        major, minor, patch, pre_tag, pre_num = match.groups()
-        self.version = (int(major), int(minor), int(patch or 0))
-        self.prerelease = (pre_tag, int(pre_num)) if pre_tag else None
-        self._text = vstring
-
-    def _key(self) -> tuple[tuple[int, int, int], tuple[int, str, int]]:
-        # A release sorts after its own pre-releases, as in distutils.
-        pre = (0, *self.prerelease) if self.prerelease else (1, "", 0)
-        return self.version, pre
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, str):
-            other = StrictVersion(other)
-        if not isinstance(other, StrictVersion):
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __lt__(self, other: object) -> bool:
-        if isinstance(other, str):
-            other = StrictVersion(other)
-        if not isinstance(other, StrictVersion):
-            return NotImplemented
-        return self._key() < other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __str__(self) -> str:
-        return self._text
-
-    def __repr__(self) -> str:
-        return f"StrictVersion({self._text!r})"
-
-
-def _stand_in_modules() -> dict[str, types.ModuleType]:
-    """Modules jupyter_http_over_ws imports that no longer exist (defects 1 and 3)."""
-    notebook_base = types.ModuleType("notebook.base")
-    notebook_base_handlers = types.ModuleType("notebook.base.handlers")
-    notebook_base_handlers.IPythonHandler = JupyterHandler  # type: ignore[attr-defined]
-    notebook_base.handlers = notebook_base_handlers  # type: ignore[attr-defined]
-    notebook_utils = types.ModuleType("notebook.utils")
-    notebook_utils.url_path_join = url_path_join  # type: ignore[attr-defined]
-    distutils = types.ModuleType("distutils")
-    distutils_version = types.ModuleType("distutils.version")
-    distutils_version.StrictVersion = StrictVersion  # type: ignore[attr-defined]
-    distutils.version = distutils_version  # type: ignore[attr-defined]
-    return {
-        "notebook.base": notebook_base,
-        "notebook.base.handlers": notebook_base_handlers,
-        "notebook.utils": notebook_utils,
-        "distutils": distutils,
-        "distutils.version": distutils_version,
-    }
-
-
-@contextlib.contextmanager
-def _temporary_modules(modules: dict[str, types.ModuleType]) -> Iterator[None]:
-    """Put ``modules`` into ``sys.modules`` for the duration, then restore exactly what was there.
-
-    Only the named submodules are touched: ``sys.modules["notebook"]`` (the real Notebook 7)
-    is never replaced, and nothing stays behind for other code to trip over.
-    """
-    missing = object()
-    saved = {name: sys.modules.get(name, missing) for name in modules}
-    sys.modules.update(modules)
-    try:
-        yield
-    finally:
-        for name, previous in saved.items():
-            if previous is missing:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = previous  # type: ignore[assignment]
-
-
-def stand_ins() -> contextlib.AbstractContextManager[None]:
-    """The stand-in modules upstream's import needs, in place for a ``with`` block."""
-    return _temporary_modules(_stand_in_modules())
 
 
 def import_upstream_handlers() -> types.ModuleType:
@@ -187,26 +88,3 @@ def import_upstream_handlers() -> types.ModuleType:
     from jupyter_http_over_ws import handlers  # noqa: PLC0415 (a top-level import: defect 1)
 
     return cast("types.ModuleType", handlers)
-
-
-def _standalone_extension_points() -> list[dict[str, str]]:
-    return [{"module": "jupyter_http_over_ws"}]
-
-
-def _standalone_load(serverapp: Any) -> None:
-    serverapp.log.info(
-        "jupyter_http_over_ws is enabled as an extension of its own (the old recipe): "
-        "colab_local serves its endpoints already; `jupyter colab tidy` removes the setting."
-    )
-
-
-def silence_standalone_extension(package: types.ModuleType) -> None:
-    """Let the old recipe's ``jupyter_http_over_ws`` extension load cleanly, doing nothing.
-
-    Upstream's own loader registers unpatched handlers and ``print``s; with colab_local
-    loaded (always first: "colab_local" sorts before it) the endpoints already exist.
-    It also only offers the deprecated ``_jupyter_server_extension_paths``, which makes
-    jupyter_server log a deprecation warning at every start.
-    """
-    package._jupyter_server_extension_points = _standalone_extension_points  # type: ignore[attr-defined]
-    package._load_jupyter_server_extension = _standalone_load  # type: ignore[attr-defined]

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from colab_local import cli
+from colab_local.service import app as service_app
 from colab_local.service.units import (
     KERNEL_GATEWAY_PORT,
     MARKER,
@@ -185,8 +185,8 @@ def test_kernels_in_a_unit_of_their_own_outlive_server_restarts(tmp_path):
 def test_kernel_gateway_option_without_the_gateway_installed_says_what_to_install(
     tmp_path, monkeypatch, capsys
 ):
-    monkeypatch.setattr(cli.importlib.util, "find_spec", lambda name: None)
-    app = cli.ColabServiceApp()
+    monkeypatch.setattr(service_app.importlib.util, "find_spec", lambda name: None)
+    app = service_app.ColabServiceApp()
     app.initialize(["--kernel-gateway", f"--directory={tmp_path}"])
     with pytest.raises(SystemExit) as exited:
         app.start()
