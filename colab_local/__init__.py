@@ -1,23 +1,23 @@
 """colab-local: a Jupyter server that Google Colab can use as its local runtime.
 
-Importing this package is cheap (the old recipe's import hook, installed with it, imports
-``colab_local.legacy.import_hook`` at every interpreter start); the server extension's
-modules are imported when jupyter_server links it.
+This module only declares the extension points: the old recipe's import hook, installed
+with the package, imports ``colab_local.legacy.import_hook`` at every interpreter start,
+and so this module too. So it imports nothing at module level (annotations are strings);
+the server extension's modules are imported when jupyter_server links it.
 """
 
-from __future__ import annotations
-
-from typing import Any
-
-from colab_local._version import __version__
-
+__version__ = "0.1.0"
 __all__ = ["__version__"]
 
 #: The oldest jupyter_server colab-local runs on (the first with extension start hooks).
 MINIMUM_JUPYTER_SERVER = (2, 16)
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from jupyter_server.serverapp import ServerApp
 
-def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+
+def _jupyter_server_extension_points() -> "list[dict[str, str]]":
     from jupyter_server import version_info  # noqa: PLC0415
 
     if version_info < MINIMUM_JUPYTER_SERVER:  # pragma: no cover - install_requires guards it
@@ -30,19 +30,19 @@ def _jupyter_server_extension_points() -> list[dict[str, Any]]:
     return [{"module": "colab_local"}]
 
 
-def _link_jupyter_server_extension(serverapp: Any) -> None:
+def _link_jupyter_server_extension(serverapp: "ServerApp") -> None:
     from colab_local import extension  # noqa: PLC0415
 
     extension.link(serverapp)
 
 
-def _load_jupyter_server_extension(serverapp: Any) -> None:
+def _load_jupyter_server_extension(serverapp: "ServerApp") -> None:
     from colab_local import extension  # noqa: PLC0415
 
     extension.load(serverapp)
 
 
-async def _start_jupyter_server_extension(serverapp: Any) -> None:
+async def _start_jupyter_server_extension(serverapp: "ServerApp") -> None:
     from colab_local import extension  # noqa: PLC0415
 
     await extension.start(serverapp)

@@ -20,7 +20,7 @@ from jupyter_server.serverapp import ServerApp, list_running_servers
 from jupyter_server.utils import url_path_join
 from traitlets import Bool, Integer
 
-from colab_local._version import __version__
+from colab_local import __version__
 from colab_local.connection_info import LAPTOP_PORT, colab_url, tunnel_command
 from colab_local.legacy.tidy import ColabTidyApp
 from colab_local.options import ColabLocal

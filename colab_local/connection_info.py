@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import getpass
 import socket
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
 from jupyter_server.utils import url_path_join
+
+if TYPE_CHECKING:
+    from jupyter_server.serverapp import ServerApp
 
 #: The laptop's end of the tunnel when nothing says otherwise: Colab's default.
 LAPTOP_PORT = 8888
@@ -49,11 +52,11 @@ def browser_port(host_header: str, protocol: str = "http") -> int | None:
     return port or (443 if protocol == "https" else 80)
 
 
-def server_colab_url(serverapp: Any, laptop_port: int = LAPTOP_PORT) -> str:
+def server_colab_url(serverapp: ServerApp, laptop_port: int = LAPTOP_PORT) -> str:
     return colab_url(laptop_port, serverapp.base_url, serverapp.identity_provider.token)
 
 
-def banner_lines(serverapp: Any) -> list[str]:
+def banner_lines(serverapp: ServerApp) -> list[str]:
     url = server_colab_url(serverapp)
     lines = [
         "",

@@ -10,7 +10,7 @@ Start phase (listening): print where to connect.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 from colab_local import tunnel
@@ -27,10 +27,13 @@ from colab_local.startup.port_guard import explain_busy_port
 from colab_local.startup.server_token import apply_persisted_token
 from colab_local.state import SETTINGS_KEY, ColabState
 
+if TYPE_CHECKING:
+    from jupyter_server.serverapp import ServerApp
+
 _linked: WeakKeyDictionary[Any, ColabState] = WeakKeyDictionary()
 
 
-def refuses_to_start(serverapp: Any) -> bool:
+def refuses_to_start(serverapp: ServerApp) -> bool:
     """Whether jupyter_server will exit at start: run as root without --allow-root.
 
     It says so itself, after the extensions loaded; colab-local stays silent then,
@@ -39,7 +42,7 @@ def refuses_to_start(serverapp: Any) -> bool:
     return os.geteuid() == 0 and not serverapp.allow_root
 
 
-def link(serverapp: Any) -> None:
+def link(serverapp: ServerApp) -> None:
     if refuses_to_start(serverapp):
         return
     options = ColabLocal(parent=serverapp)
@@ -48,7 +51,7 @@ def link(serverapp: Any) -> None:
     _linked[serverapp] = ColabState(options)
 
 
-def load(serverapp: Any) -> None:
+def load(serverapp: ServerApp) -> None:
     if refuses_to_start(serverapp):
         return
     state = _linked.pop(serverapp, None) or ColabState(ColabLocal(parent=serverapp))
@@ -57,7 +60,7 @@ def load(serverapp: Any) -> None:
     web_app = serverapp.web_app
     base_url = web_app.settings["base_url"]
     web_app.settings[SETTINGS_KEY] = state
-    web_app.add_handlers(
+    web_app.add_handlers(  # type: ignore[no-untyped-call]
         ".*$", tunnel.handler_rules(base_url) + connect_handler.handler_rules(base_url)
     )
     web_app.transforms.append(
@@ -76,7 +79,7 @@ def load(serverapp: Any) -> None:
     )
 
 
-async def start(serverapp: Any) -> None:
+async def start(serverapp: ServerApp) -> None:
     """Runs once the server listens: the port in the banner is the bound one."""
     serverapp.web_app.settings[SETTINGS_KEY].gpu_probe.start()
     serverapp.log.info("\n".join(banner_lines(serverapp)))

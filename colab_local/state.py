@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from colab_local.connect.gpu_probe import GpuProbe
 from colab_local.options import ColabLocal
+
+if TYPE_CHECKING:
+    from jupyter_server.serverapp import ServerApp
 
 SETTINGS_KEY = "colab_local"
 
@@ -26,3 +30,25 @@ class ColabState:
         if self._probe_lock is None:
             self._probe_lock = asyncio.Lock()
         return self._probe_lock
+
+
+class ColabHandlerMixin:
+    """Typed access to colab-local's state for its request handlers (the settings key is
+    set at load time, before any request)."""
+
+    settings: dict[str, Any]
+
+    @property
+    def server(self) -> ServerApp:
+        """The ServerApp serving this request (jupyter_server types its own copy optional)."""
+        serverapp: ServerApp = self.settings["serverapp"]
+        return serverapp
+
+    @property
+    def colab_state(self) -> ColabState:
+        state: ColabState = self.settings[SETTINGS_KEY]
+        return state
+
+    @property
+    def colab_options(self) -> ColabLocal:
+        return self.colab_state.options

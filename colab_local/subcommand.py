@@ -9,7 +9,7 @@ from typing import NoReturn
 from jupyter_core.application import JupyterApp
 from jupyter_server.serverapp import ServerApp
 
-from colab_local._version import __version__
+from colab_local import __version__
 from colab_local.options import ColabLocal
 
 

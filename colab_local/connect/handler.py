@@ -7,11 +7,8 @@ an unauthenticated browser goes to the login page and an unauthenticated script 
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
 from http.client import responses
-from typing import Any
-from urllib.parse import urlencode
+from typing import TYPE_CHECKING, Any
 
 from jupyter_server import __version__ as jupyter_server_version
 from jupyter_server.auth.decorator import authorized
@@ -19,8 +16,7 @@ from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from colab_local import tunnel
-from colab_local._version import __version__
+from colab_local import __version__, tunnel
 from colab_local.connect.health import is_healthy, run_checks
 from colab_local.connect.kernel_probe import probe_kernel
 from colab_local.connect.kernels import where_kernels_run
@@ -31,14 +27,17 @@ from colab_local.connection_info import (
     server_colab_url,
     tunnel_command,
 )
-from colab_local.state import SETTINGS_KEY, ColabState
+from colab_local.state import ColabHandlerMixin, ColabState
+
+if TYPE_CHECKING:
+    from jupyter_server.serverapp import ServerApp
 
 PATH = "/colab/connect"
 PROBE_PATH = "/colab/connect/kernel-probe"
 
 
 async def connection_report(
-    serverapp: Any, state: ColabState, laptop_port: int = LAPTOP_PORT
+    serverapp: ServerApp, state: ColabState, laptop_port: int = LAPTOP_PORT
 ) -> dict[str, Any]:
     """Everything ``/colab/connect`` reports, as JSON-ready data.
 
@@ -61,24 +60,7 @@ async def connection_report(
     }
 
 
-def authenticated_page_or_api(method: Callable[..., Awaitable[None]]) -> Callable[..., Any]:
-    """Like ``@web.authenticated``, but a script (JSON) gets 403 instead of a redirect."""
-
-    @functools.wraps(method)
-    async def wrapper(self: ColabConnectHandler, *args: Any, **kwargs: Any) -> None:
-        if not self.current_user:
-            if self.wants_json():
-                raise web.HTTPError(403, "log in with the token or the login cookie")
-            self.redirect(f"{self.get_login_url()}?{urlencode({'next': self.request.uri})}")
-            return
-        await method(self, *args, **kwargs)
-
-    # How jupyter_server recognises an authenticating decorator (as its ws_authenticated).
-    setattr(wrapper, "__allow_unauthenticated", False)
-    return wrapper
-
-
-class ColabConnectHandler(JupyterHandler):
+class ColabConnectHandler(ColabHandlerMixin, JupyterHandler):
     auth_resource = "server"
 
     def wants_json(self) -> bool:
@@ -90,6 +72,13 @@ class ColabConnectHandler(JupyterHandler):
         # Scripts get 403, not a redirect, also with allow_unauthenticated_access=False.
         await super().prepare(_redirect_to_login=not self.wants_json())
 
+    def get_login_url(self) -> str:
+        """People go to the login page; a script (JSON) gets 403, as from ``APIHandler``."""
+        if self.wants_json():
+            raise web.HTTPError(403, "log in with the token or the login cookie")
+        url: str = super().get_login_url()
+        return url
+
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """Errors in the format asked for: JSON for scripts, Jupyter's page for people."""
         if not self.wants_json():
@@ -100,14 +89,14 @@ class ColabConnectHandler(JupyterHandler):
         self.set_header("Content-Type", "application/json")
         self.finish({"status": status_code, "message": message})
 
-    @authenticated_page_or_api
+    @web.authenticated
     @authorized
     async def get(self) -> None:
         self.set_header("Cache-Control", "no-store")  # the body carries the token
         # The port in the browser's Host header is where the user's tunnel ends: shown in
         # the URL and the SSH command, never used to connect anywhere.
         laptop_port = browser_port(self.request.host, self.request.protocol) or LAPTOP_PORT
-        report = await connection_report(self.serverapp, self.settings[SETTINGS_KEY], laptop_port)
+        report = await connection_report(self.server, self.colab_state, laptop_port)
         if self.wants_json():
             self.set_header("Content-Type", "application/json")
             self.finish(report)
@@ -116,7 +105,7 @@ class ColabConnectHandler(JupyterHandler):
             self.finish(render_connect_page(report, probe_url, self.xsrf_token.decode()))
 
 
-class KernelProbeHandler(APIHandler):
+class KernelProbeHandler(ColabHandlerMixin, APIHandler):
     """``POST /colab/connect/kernel-probe``: start a kernel, ask what it sees, shut it down.
 
     A POST: it starts a kernel, so Jupyter's XSRF protection applies to cookie logins.
@@ -127,9 +116,9 @@ class KernelProbeHandler(APIHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        state: ColabState = self.settings[SETTINGS_KEY]
+        state = self.colab_state
         result = await probe_kernel(
-            self.serverapp, state.probe_lock(), state.options.kernel_probe_timeout
+            self.server, state.probe_lock(), state.options.kernel_probe_timeout
         )
         self.set_header("Cache-Control", "no-store")
         self.finish(result)

@@ -6,11 +6,14 @@ No check can make the page fail: one that raises becomes a failed check naming t
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from colab_local.connect import kernels, server_checks
 from colab_local.connect.check import Check
 from colab_local.state import ColabState
+
+if TYPE_CHECKING:
+    from jupyter_server.serverapp import ServerApp
 
 
 def _guarded(name: str, check: Callable[[], Check]) -> Check:
@@ -36,7 +39,7 @@ def _failed(name: str, error: Exception) -> Check:
     )
 
 
-async def run_checks(serverapp: Any, state: ColabState) -> list[Check]:
+async def run_checks(serverapp: ServerApp, state: ColabState) -> list[Check]:
     configured_port = state.configured_port or serverapp.port
     checks = [
         _guarded("colab-local loaded", lambda: server_checks.check_extension(serverapp)),

@@ -13,7 +13,7 @@ import asyncio
 import json
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_core.utils import ensure_async
 from jupyter_server.gateway.gateway_client import GatewayClient
@@ -22,6 +22,9 @@ from tornado import httpclient, websocket
 
 from colab_local.connect.kernels import uses_gateway, where_kernels_run
 from colab_local.tunnel.relay import SERVER_MESSAGE_LIMIT
+
+if TYPE_CHECKING:
+    from jupyter_server.serverapp import ServerApp
 
 #: Marks the probe's one line of output among anything an import prints.
 MARKER = "colab-local-kernel-probe:"
@@ -78,7 +81,7 @@ del _colab_local_probe
 
 
 async def probe_kernel(
-    serverapp: Any, one_at_a_time: asyncio.Lock, timeout: float
+    serverapp: ServerApp, one_at_a_time: asyncio.Lock, timeout: float
 ) -> dict[str, Any]:
     """Start a kernel of the default kernelspec, run the probe, shut it down.
 
@@ -89,10 +92,10 @@ async def probe_kernel(
     result: dict[str, Any] = {"kernel": name, "where": where_kernels_run(serverapp)}
     started = time.monotonic()
     async with one_at_a_time:
-        kernel_id = None
+        kernel_id: str | None = None
         try:
             kernel_id = await asyncio.wait_for(
-                ensure_async(kernel_manager.start_kernel(kernel_name=name)), timeout
+                kernel_manager.start_kernel(kernel_name=name), timeout
             )
             result["kernel_id"] = kernel_id
             remaining = max(1.0, timeout - (time.monotonic() - started))
@@ -227,8 +230,8 @@ def _report(lines: list[str]) -> dict[str, Any]:
     raise RuntimeError("the kernel printed no report")
 
 
-async def _shut_down(serverapp: Any, kernel_id: str) -> None:
+async def _shut_down(serverapp: ServerApp, kernel_id: str) -> None:
     try:
-        await ensure_async(serverapp.kernel_manager.shutdown_kernel(kernel_id, now=True))
+        await ensure_async(serverapp.kernel_manager.shutdown_kernel(kernel_id, now=True))  # type: ignore[no-untyped-call]
     except Exception as e:
         serverapp.log.warning("colab_local | cannot shut down probe kernel %s: %s", kernel_id, e)

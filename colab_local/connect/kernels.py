@@ -13,7 +13,7 @@ import asyncio
 import json
 import shutil
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_core.utils import ensure_async
 from jupyter_server.gateway.gateway_client import GatewayClient
@@ -22,6 +22,9 @@ from tornado import httpclient
 
 from colab_local.connect.check import Check
 from colab_local.connect.gpu_probe import GpuProbe
+
+if TYPE_CHECKING:
+    from jupyter_server.serverapp import ServerApp
 
 #: How long the gateway may take to answer a check.
 GATEWAY_CHECK_TIMEOUT = 5.0
@@ -32,12 +35,12 @@ _PYTHON_ALIASES = {
 }
 
 
-def uses_gateway(serverapp: Any) -> bool:
+def uses_gateway(serverapp: ServerApp) -> bool:
     gateway = getattr(serverapp, "gateway_config", None)
     return bool(gateway is not None and gateway.gateway_enabled)
 
 
-def where_kernels_run(serverapp: Any) -> str:
+def where_kernels_run(serverapp: ServerApp) -> str:
     """ "on this server", or "on the gateway at <url>": how the page and the probe say it."""
     if uses_gateway(serverapp):
         return f"on the gateway at {serverapp.gateway_config.url}"
@@ -51,10 +54,12 @@ def local_interpreter(argv0: str) -> str | None:
     return shutil.which(argv0)
 
 
-async def check_local_kernel(serverapp: Any) -> Check:
+async def check_local_kernel(serverapp: ServerApp) -> Check:
     name = serverapp.kernel_manager.default_kernel_name
+    specs = serverapp.kernel_spec_manager
+    assert specs is not None  # made by ServerApp.init_configurables, before extensions load
     try:
-        spec = await ensure_async(serverapp.kernel_spec_manager.get_kernel_spec(name))
+        spec = await ensure_async(specs.get_kernel_spec(name))
     except Exception as e:
         return Check(
             "kernel",
@@ -93,7 +98,7 @@ async def gateway_get(path: str) -> Any:
     return json.loads(response.body)
 
 
-async def check_gateway(serverapp: Any) -> list[Check]:
+async def check_gateway(serverapp: ServerApp) -> list[Check]:
     """Checks of the gateway: answering with this server's credentials, and the kernel."""
     url = GatewayClient.instance().url
     try:
@@ -156,13 +161,13 @@ async def check_gateway(serverapp: Any) -> list[Check]:
     return checks
 
 
-async def kernel_checks(serverapp: Any) -> list[Check]:
+async def kernel_checks(serverapp: ServerApp) -> list[Check]:
     if uses_gateway(serverapp):
         return await check_gateway(serverapp)
     return [await check_local_kernel(serverapp)]
 
 
-def check_gpu(serverapp: Any, probe: GpuProbe) -> Check:
+def check_gpu(serverapp: ServerApp, probe: GpuProbe) -> Check:
     if uses_gateway(serverapp):
         detail = (
             "kernels run on the gateway, not here: “What the notebook will see” reports "

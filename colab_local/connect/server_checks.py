@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import stat
-from typing import Any
+from typing import TYPE_CHECKING
 
 from jupyter_server.utils import url_path_join
 
@@ -18,6 +18,9 @@ from colab_local.connection_info import LAPTOP_PORT, tunnel_command
 from colab_local.options import COLAB_ORIGIN, ColabLocal
 from colab_local.startup.colab_settings import origin_problem
 from colab_local.startup.server_token import explicit_token_source, token_path
+
+if TYPE_CHECKING:
+    from jupyter_server.serverapp import ServerApp
 
 LOCAL_HOSTNAMES = ("localhost", "localhost.localdomain")
 
@@ -31,7 +34,7 @@ def _is_local_only(ip: str) -> bool:
         return False
 
 
-def _tunnel_registered(serverapp: Any) -> bool:
+def _tunnel_registered(serverapp: ServerApp) -> bool:
     for host_rule in serverapp.web_app.default_router.rules:
         for rule in getattr(host_rule.target, "rules", []):
             if rule.target is tunnel.TunnelHandler:
@@ -39,7 +42,7 @@ def _tunnel_registered(serverapp: Any) -> bool:
     return False
 
 
-def check_extension(serverapp: Any) -> Check:
+def check_extension(serverapp: ServerApp) -> Check:
     path = url_path_join(serverapp.base_url, tunnel.TunnelHandler.PATH)
     if _tunnel_registered(serverapp):
         return Check(
@@ -55,7 +58,7 @@ def check_extension(serverapp: Any) -> Check:
     )
 
 
-def check_origin(serverapp: Any) -> Check:
+def check_origin(serverapp: ServerApp) -> Check:
     problem = origin_problem(serverapp.allow_origin, serverapp.allow_origin_pat)
     if problem is None:
         return Check("allowed origin", True, f"Colab's origin {COLAB_ORIGIN} is allowed")
@@ -68,7 +71,7 @@ def check_origin(serverapp: Any) -> Check:
     )
 
 
-def check_credentials(serverapp: Any) -> Check:
+def check_credentials(serverapp: ServerApp) -> Check:
     if serverapp.allow_credentials:
         return Check("credentials allowed", True, "Access-Control-Allow-Credentials: true")
     return Check(
@@ -79,7 +82,7 @@ def check_credentials(serverapp: Any) -> Check:
     )
 
 
-def check_port(serverapp: Any, configured_port: int) -> Check:
+def check_port(serverapp: ServerApp, configured_port: int) -> Check:
     """Healthy on the port the user configured (any port); failing only when Jupyter's
     ``port_retries`` moved the server off it, which breaks the URL saved in Colab."""
     port, retries = serverapp.port, serverapp.port_retries
@@ -103,7 +106,7 @@ def check_port(serverapp: Any, configured_port: int) -> Check:
     return Check("port", True, detail)
 
 
-def check_token(serverapp: Any, options: ColabLocal, persisted_token: str | None) -> Check:
+def check_token(serverapp: ServerApp, options: ColabLocal, persisted_token: str | None) -> Check:
     token = serverapp.identity_provider.token
     if not token:
         return Check(
@@ -159,7 +162,7 @@ def check_token(serverapp: Any, options: ColabLocal, persisted_token: str | None
     )
 
 
-def check_bind(serverapp: Any) -> Check:
+def check_bind(serverapp: ServerApp) -> Check:
     ip = serverapp.ip
     if _is_local_only(ip):
         return Check(

@@ -9,33 +9,36 @@ every start. This module, imported at interpreter start by ``colab_local_old_rec
 the extension then loads as a no-op with a one-line hint (``jupyter colab tidy``).
 colab-local imports upstream through the same hook (``upstream.import_upstream_handlers``).
 
-It imports only the standard library, so the cost at every start is one small module;
-colab-local's own code is imported only when ``jupyter_http_over_ws`` is.
+Every Python start in the environment pays for this module, so it imports nothing but
+``sys`` (always loaded): no ``typing``, no ``importlib.abc`` (the finder and loader
+protocols are duck-typed, as the import system allows), no ``__future__`` (annotations
+are strings). ``tests/installed/test_packaging.py`` pins what it loads;
+``benchmarks/startup_hook.py`` measures its cost. The stand-ins themselves
+(``colab_local.legacy.stand_ins``) are imported only when ``jupyter_http_over_ws`` is.
 """
 
-from __future__ import annotations
-
-import importlib.abc
-import importlib.machinery
 import sys
-import types
-from collections.abc import Sequence
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # for type checkers only: none of these is imported at start
+    import types
+    from collections.abc import Sequence
+    from importlib.abc import Loader
+    from importlib.machinery import ModuleSpec, PathFinder
 
 UPSTREAM = "jupyter_http_over_ws"
 
 
-class _WithStandIns(importlib.abc.Loader):
+class _WithStandIns:
     """Upstream's own loader, run with colab-local's stand-in modules in place."""
 
-    def __init__(self, loader: Any) -> None:
+    def __init__(self, loader: "Loader") -> None:
         self.loader = loader
 
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
-        module: types.ModuleType | None = self.loader.create_module(spec)
-        return module
+    def create_module(self, spec: "ModuleSpec") -> "types.ModuleType | None":
+        return self.loader.create_module(spec)
 
-    def exec_module(self, module: types.ModuleType) -> None:
+    def exec_module(self, module: "types.ModuleType") -> None:
         from colab_local.legacy import stand_ins  # noqa: PLC0415 (only when it is needed)
 
         with stand_ins.stand_ins():
@@ -43,22 +46,33 @@ class _WithStandIns(importlib.abc.Loader):
         stand_ins.silence_standalone_extension(module)
 
 
-class OldRecipeFinder(importlib.abc.MetaPathFinder):
-    """Finds ``jupyter_http_over_ws`` as usual, and gives it the loader above."""
+class OldRecipeFinder:
+    """Finds ``jupyter_http_over_ws`` as the path finder does, and gives it the loader above."""
 
+    @staticmethod
     def find_spec(
-        self,
         fullname: str,
-        path: Sequence[str] | None,
-        target: types.ModuleType | None = None,
-    ) -> importlib.machinery.ModuleSpec | None:
+        path: "Sequence[str] | None" = None,
+        target: "types.ModuleType | None" = None,
+    ) -> "ModuleSpec | None":
         if fullname != UPSTREAM:
             return None
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        spec = _path_finder().find_spec(fullname, path)
         if spec is None or spec.loader is None:
             return spec
-        spec.loader = _WithStandIns(spec.loader)
+        spec.loader = _WithStandIns(spec.loader)  # type: ignore[assignment]
         return spec
+
+
+def _path_finder() -> "type[PathFinder]":
+    """The import system's own path finder, as it sits in ``sys.meta_path`` (without
+    importing ``importlib.machinery`` for it)."""
+    for finder in sys.meta_path:
+        if getattr(finder, "__name__", "") == "PathFinder":
+            return finder  # type: ignore[return-value]
+    from importlib.machinery import PathFinder  # noqa: PLC0415 (a meta path without it)
+
+    return PathFinder
 
 
 def install() -> None:

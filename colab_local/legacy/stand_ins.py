@@ -14,10 +14,13 @@ import re
 import sys
 import types
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
+
+if TYPE_CHECKING:
+    from jupyter_server.serverapp import ServerApp
 
 _STRICT_VERSION = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?(?:([ab])(\d+))?$", re.ASCII)
 
@@ -118,7 +121,7 @@ def _standalone_extension_points() -> list[dict[str, str]]:
     return [{"module": "jupyter_http_over_ws"}]
 
 
-def _standalone_load(serverapp: Any) -> None:
+def _standalone_load(serverapp: ServerApp) -> None:
     serverapp.log.info(
         "jupyter_http_over_ws is enabled as an extension of its own (the old recipe): "
         "colab_local serves its endpoints already; `jupyter colab tidy` removes the setting."

@@ -11,11 +11,14 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from traitlets.config.loader import DeferredConfig
 
 from colab_local.options import COLAB_ORIGIN, COLAB_PORT, ColabLocal
+
+if TYPE_CHECKING:
+    from jupyter_server.serverapp import ServerApp
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ COLAB_SETTINGS = (
 _ENV_VARS = {"port": "JUPYTER_PORT", "port_retries": "JUPYTER_PORT_RETRIES"}
 
 
-def user_value(serverapp: Any, name: str) -> tuple[bool, Any]:
+def user_value(serverapp: ServerApp, name: str) -> tuple[bool, Any]:
     """Whether the user set ServerApp.<name>, and to what.
 
     Explicit means: in the ServerApp or deprecated NotebookApp config section (config
@@ -80,7 +83,7 @@ def origin_problem(allow_origin: str, allow_origin_pat: str) -> str | None:
     return f"ServerApp.allow_origin is empty: Colab needs allow_origin={COLAB_ORIGIN!r}."
 
 
-def apply_colab_settings(serverapp: Any, options: ColabLocal) -> dict[str, Any]:
+def apply_colab_settings(serverapp: ServerApp, options: ColabLocal) -> dict[str, Any]:
     """Apply Colab's settings where the user has not chosen; return what was applied."""
     log = serverapp.log
     if not options.apply_colab_settings:
@@ -111,7 +114,7 @@ def apply_colab_settings(serverapp: Any, options: ColabLocal) -> dict[str, Any]:
     return applied
 
 
-def warn_about_colab_breaking_values(serverapp: Any) -> None:
+def warn_about_colab_breaking_values(serverapp: ServerApp) -> None:
     """One warning per setting whose value will stop Colab from connecting.
 
     Called at load time: an extension app's own config file (jupyter_notebook_config)

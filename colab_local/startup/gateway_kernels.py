@@ -15,12 +15,15 @@ gateway is configured:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from jupyter_server.gateway.gateway_client import GatewayClient
 from jupyter_server.gateway.managers import GatewayMappingKernelManager, GatewaySessionManager
 
 from colab_local.options import ColabLocal, data_directory
+
+if TYPE_CHECKING:
+    from jupyter_server.serverapp import ServerApp
 
 _SERVER_SETTINGS = ("ServerApp", "NotebookApp")
 
@@ -70,11 +73,11 @@ def sessions_database(port: int) -> Path:
     return data_directory() / f"sessions-{port}.db"
 
 
-def _configured(serverapp: Any, name: str) -> bool:
+def _configured(serverapp: ServerApp, name: str) -> bool:
     return any(name in serverapp.config.get(section, {}) for section in _SERVER_SETTINGS)
 
 
-def keep_gateway_kernels(serverapp: Any, options: ColabLocal) -> None:
+def keep_gateway_kernels(serverapp: ServerApp, options: ColabLocal) -> None:
     """At link time: with a gateway, keep sessions and kernels across restarts.
 
     Leaves alone whatever the user configured (their own manager classes, their own

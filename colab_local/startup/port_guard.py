@@ -9,11 +9,14 @@ to do, including which free port a second user of a shared server can take.
 from __future__ import annotations
 
 import errno
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tornado.netutil import bind_sockets
 
 from colab_local.connection_info import LAPTOP_PORT, tunnel_command
+
+if TYPE_CHECKING:
+    from jupyter_server.serverapp import ServerApp
 
 
 def _bind_error(port: int, ip: str) -> OSError | None:
@@ -41,7 +44,7 @@ def free_port_near(port: int, ip: str, tries: int = 100) -> int | None:
     return None
 
 
-def explain_busy_port(serverapp: Any) -> bool:
+def explain_busy_port(serverapp: ServerApp) -> bool:
     """Log how to free the port, or which one to use instead, when it is busy and will
     not be retried; return whether it is."""
     if serverapp.sock or serverapp.port_retries or not serverapp.port:

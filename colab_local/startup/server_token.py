@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from colab_local.options import ColabLocal
 from colab_local.startup.token_store import TokenFileError, default_token_path, load_or_create
+
+if TYPE_CHECKING:
+    from jupyter_server.serverapp import ServerApp
 
 _TOKEN_SETTINGS = ("IdentityProvider", "PasswordIdentityProvider", "ServerApp", "NotebookApp")
 _PASSWORD_SETTINGS = (
@@ -52,7 +55,7 @@ def password_configured(config: Any) -> bool:
     )
 
 
-def apply_persisted_token(serverapp: Any, options: ColabLocal) -> str | None:
+def apply_persisted_token(serverapp: ServerApp, options: ColabLocal) -> str | None:
     """Use the persisted token where the user has not chosen one; return it.
 
     Call at load time: after the IdentityProvider and the web application exist.

@@ -26,7 +26,7 @@ from tornado.concurrent import Future
 from tornado.ioloop import IOLoop
 from tornado.iostream import StreamBufferFullError, StreamClosedError
 
-from colab_local.state import SETTINGS_KEY, ColabState
+from colab_local.state import ColabHandlerMixin
 from colab_local.tunnel.auth import (
     AUTH_URL_PARAM,
     CREDENTIAL_HEADERS,
@@ -71,7 +71,7 @@ RELAY_FAILED = 500
 NOT_AUTHORIZED = 403
 
 
-class _ColabSocketMixin:
+class _ColabSocketMixin(ColabHandlerMixin):
     """What every colab-local HTTP-over-WebSocket handler changes in upstream's base."""
 
     request: Any
@@ -92,8 +92,7 @@ class _ColabSocketMixin:
     @property
     def max_message_size(self) -> int:
         """The configured limit, once the client is authenticated; a small one before."""
-        state: ColabState = self.settings[SETTINGS_KEY]
-        limit: int = state.options.max_message_size
+        limit: int = self.colab_options.max_message_size
         if self.credentials.authenticated:
             return limit
         return min(limit, UNAUTHENTICATED_MESSAGE_LIMIT)
@@ -132,7 +131,7 @@ class TunnelHandler(_ColabSocketMixin, upstream.HttpOverWebSocketHandler):  # ty
             parsed.message_id,
             self._send,
             connection_context(self.request),
-            stall_timeout=self.settings[SETTINGS_KEY].options.stalled_client_timeout,
+            stall_timeout=self.colab_options.stalled_client_timeout,
             on_stall=self._on_stall,
         )
         self._in_flight = connection
@@ -151,7 +150,7 @@ class TunnelHandler(_ColabSocketMixin, upstream.HttpOverWebSocketHandler):  # ty
             self._in_flight = None
 
     def _on_stall(self) -> None:
-        timeout = self.settings[SETTINGS_KEY].options.stalled_client_timeout
+        timeout = self.colab_options.stalled_client_timeout
         self.log.warning(
             "colab_local | a tunnel client read nothing for %gs: closing its connection", timeout
         )
@@ -232,7 +231,7 @@ class ProxiedSocketHandler(_ColabSocketMixin, upstream.ProxiedSocketHandler):  #
     async def _connect(self) -> websocket.WebSocketClientConnection | None:
         try:
             relay = await connect_to_own_server(
-                self.settings["serverapp"],
+                self.server,
                 self._relayed_path(),
                 self._relayed_headers(),
                 self._from_server,

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tornado import httpclient, websocket
 from tornado.netutil import Resolver
+
+if TYPE_CHECKING:
+    from jupyter_server.serverapp import ServerApp
 
 #: Largest message accepted from this server on a relayed socket (kernel output): Jupyter
 #: itself sets no limit towards the browser, so this only guards against the absurd.
@@ -24,7 +27,7 @@ CONNECT_TIMEOUT = 20.0
 _WILDCARD_TO_LOOPBACK = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104
 
 
-def own_addresses(serverapp: Any) -> list[tuple[int, Any]]:
+def own_addresses(serverapp: ServerApp) -> list[tuple[int, Any]]:
     """The addresses this server listens on, as a connecting client reaches them.
 
     Read from the bound sockets (a wildcard address becomes its loopback), so a port
@@ -58,7 +61,7 @@ class OwnServerResolver(Resolver):
 
 
 async def connect_to_own_server(
-    serverapp: Any,
+    serverapp: ServerApp,
     path: str,
     headers: dict[str, str],
     on_message: Callable[[str | bytes | None], None],

@@ -1,0 +1,146 @@
+"""The package's layout holds: no import cycles, every module importable on its own."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import colab_local
+
+PACKAGE = Path(colab_local.__file__).parent
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def all_modules() -> list[str]:
+    return sorted(module_name(path) for path in PACKAGE.rglob("*.py"))
+
+
+def imports_at_import_time(path: Path) -> set[str]:
+    """colab_local modules ``path`` imports when it is imported (not inside functions, not
+    under ``if TYPE_CHECKING``)."""
+    tree = ast.parse(path.read_text())
+    is_package = path.name == "__init__.py"
+    here = module_name(path).split(".")
+    found: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = here if is_package else here[:-1]
+                base = base[: len(base) - node.level + 1]
+                module = ".".join([*base, node.module] if node.module else base)
+            else:
+                module = node.module or ""
+            found.add(module)
+            found |= {f"{module}.{alias.name}" for alias in node.names}
+    modules = set(all_modules())
+    return {name for name in found if name in modules and name != module_name(path)}
+
+
+def import_graph() -> dict[str, set[str]]:
+    graph = {}
+    for path in PACKAGE.rglob("*.py"):
+        # A package importing its own submodules is no cycle (the package is in
+        # sys.modules before its body runs); a submodule importing its package back is.
+        graph[module_name(path)] = imports_at_import_time(path)
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    visiting: list[str] = []
+    done: set[str] = set()
+
+    def visit(node: str) -> list[str] | None:
+        if node in visiting:
+            return [*visiting[visiting.index(node) :], node]
+        if node in done:
+            return None
+        visiting.append(node)
+        for target in sorted(graph.get(node, ())):
+            cycle = visit(target)
+            if cycle:
+                return cycle
+        visiting.pop()
+        done.add(node)
+        return None
+
+    for node in sorted(graph):
+        cycle = visit(node)
+        if cycle:
+            return cycle
+    return None
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_colab_local_has_no_import_cycles():
+    graph = import_graph()
+    assert "colab_local.tunnel.upstream" in graph
+    assert find_cycle(graph) is None
+
+
+def test_legacy_never_imports_the_tunnel():
+    graph = import_graph()
+    for name, edges in graph.items():
+        if name.startswith("colab_local.legacy"):
+            assert not {e for e in edges if e.startswith("colab_local.tunnel")}, name
+
+
+def test_each_module_imports_alone_in_a_fresh_interpreter():
+    """Each module imported first, with nothing of colab_local (or upstream) loaded before."""
+    script = """
+import importlib, json, sys
+failures = {}
+for name in json.loads(sys.argv[1]):
+    for loaded in [m for m in sys.modules if m.split(".")[0] in ("colab_local", "jupyter_http_over_ws")]:
+        del sys.modules[loaded]
+    try:
+        importlib.import_module(name)
+    except Exception as e:
+        failures[name] = f"{type(e).__name__}: {e}"
+print(json.dumps(failures))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script, json.dumps(all_modules())],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {}
+
+
+def test_a_fresh_import_of_upstream_runs_its_module_once():
+    """Through the old recipe's hook: upstream's __init__ runs once, not nested in itself."""
+    script = (
+        "import colab_local.legacy.import_hook as hook; hook.install(); "
+        "import jupyter_http_over_ws, sys; "
+        "print(sorted(m for m in sys.modules if m.startswith('colab_local')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    executed = [
+        line.rsplit("|", 1)[1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    ]
+    assert executed.count("jupyter_http_over_ws") == 1
+    assert executed.count("jupyter_http_over_ws.handlers") == 1
+    loaded = eval(result.stdout.strip())  # noqa: S307 (our own script's printed list)
+    assert not [m for m in loaded if m.startswith("colab_local.tunnel")], loaded
