@@ -27,9 +27,7 @@ TARGET_MS = 2.0
 
 
 def site_packages(env: Path) -> Path:
-    return Path(
-        sysconfig.get_path("purelib", vars={"base": str(env), "platbase": str(env)})
-    )
+    return Path(sysconfig.get_path("purelib", vars={"base": str(env), "platbase": str(env)}))
 
 
 def bare_env(where: Path) -> Path:
@@ -50,7 +48,8 @@ def one_start(python: Path) -> tuple[float, float]:
     imports = 0
     for line in result.stderr.splitlines():
         fields = line.split("|")
-        if not line.startswith("import time:") or len(fields) != 3 or not fields[1].strip().isdigit():
+        timed = line.startswith("import time:") and len(fields) == 3
+        if not timed or not fields[1].strip().isdigit():
             continue
         if not fields[2].startswith("  "):  # a top-level import: its cumulative time
             imports += int(fields[1])

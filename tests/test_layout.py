@@ -103,7 +103,8 @@ def test_each_module_imports_alone_in_a_fresh_interpreter():
 import importlib, json, sys
 failures = {}
 for name in json.loads(sys.argv[1]):
-    for loaded in [m for m in sys.modules if m.split(".")[0] in ("colab_local", "jupyter_http_over_ws")]:
+    ours = ("colab_local", "jupyter_http_over_ws")
+    for loaded in [m for m in sys.modules if m.split(".")[0] in ours]:
         del sys.modules[loaded]
     try:
         importlib.import_module(name)
