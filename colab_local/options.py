@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from jupyter_core.paths import jupyter_data_dir
-from traitlets import Bool, Float, Integer, Unicode
+from traitlets import Bool, Float, Integer, List, Unicode
 from traitlets.config import Configurable
 
 COLAB_ORIGIN = "https://colab.research.google.com"
@@ -91,5 +91,17 @@ class ColabLocal(Configurable):
         help=(
             "Where the persisted token lives. Default: colab_local/token in the Jupyter "
             "data directory (see `jupyter --data-dir`)."
+        ),
+    )
+    relayed_websockets = List(
+        Unicode(),
+        [r"api/kernels/[^/?]+/channels", r"api/events/subscribe", r"terminals/websocket/[^/?]+"],
+        config=True,
+        help=(
+            "The WebSockets /http_over_websocket/proxied_ws/<path> may relay to: regular "
+            "expressions matched against the whole <path> (relative to base_url, without "
+            "the query). Default: Jupyter's kernel channels, event stream and terminals. "
+            "colab-local's own endpoints are never relayed, whatever this says, and nothing "
+            "is relayed for a client that has not proved the token or a login cookie."
         ),
     )

@@ -5,11 +5,17 @@ upstream's. The subclasses here plug in the fixes from ``upstream``, identify th
 once per connection inside the server (``auth``), answer tunnelled requests inside the
 server (``dispatch``) and relay proxied WebSockets only to this server (``relay``).
 
-The WebSocket upgrades themselves need no login (also with
-``ServerApp.allow_unauthenticated_access=False``): the upgrade grants nothing. Every
-tunnelled request and every relayed WebSocket is authenticated by Jupyter with the
-credentials the client proved (the auth URL's token, or its own cookies), and every
-upgrade is origin-checked against ``allow_origin``.
+The WebSocket upgrades themselves need no login by default: the upgrade grants nothing.
+Every tunnelled request is authenticated by Jupyter with the credentials the client
+proved (the auth URL's token, or its own cookies); a relayed WebSocket is opened only for
+a client that proved them, and only to Jupyter's own WebSocket endpoints; every upgrade
+is origin-checked against ``allow_origin``. With
+``ServerApp.allow_unauthenticated_access=False`` an upgrade without valid credentials is
+refused (403), as Jupyter refuses its own anonymous WebSockets then.
+
+Every answer is written with back-pressure (``output``): the next message of a connection
+is read once the answer is handed to the socket and the client's unread output is under a
+bound, so a client that never reads cannot make the server buffer for it.
 """
 
 from __future__ import annotations
@@ -17,14 +23,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import re
 from typing import Any
 from urllib.parse import unquote_plus
 
 from jupyter_server.auth.decorator import allow_unauthenticated
-from tornado import httpclient, httputil, websocket
-from tornado.concurrent import Future
+from tornado import httpclient, httputil, web, websocket
+from tornado.concurrent import Future, future_set_result_unless_cancelled
 from tornado.ioloop import IOLoop
-from tornado.iostream import StreamBufferFullError, StreamClosedError
+from tornado.iostream import StreamClosedError
 
 from colab_local.state import ColabHandlerMixin
 from colab_local.tunnel.auth import (
@@ -44,6 +51,11 @@ from colab_local.tunnel.dispatch import (
     mark_failure_seen,
 )
 from colab_local.tunnel.messages import Rejection, parse_message
+from colab_local.tunnel.output import (
+    AUTHENTICATED_OUTPUT_LIMIT,
+    UNAUTHENTICATED_OUTPUT_LIMIT,
+    drained,
+)
 from colab_local.tunnel.relay import connect_to_own_server
 from colab_local.tunnel.upstream import import_upstream_handlers
 
@@ -63,12 +75,13 @@ POLICY_VIOLATION = 1008
 #: without the token gets Jupyter's 403 anyway; it needs no more, and must not be able
 #: to make the server parse or hold more.
 UNAUTHENTICATED_MESSAGE_LIMIT = 1024 * 1024
-#: Output waiting for a relayed socket's client, at most; beyond it the client is too
-#: slow (or not reading) and is disconnected rather than buffered for without bound.
-RELAY_BUFFER_LIMIT = 64 * 1024 * 1024
 #: Close codes of a relayed socket, as upstream: the HTTP status of what went wrong.
 RELAY_FAILED = 500
 NOT_AUTHORIZED = 403
+NOT_RELAYED = 404
+#: colab-local's own endpoints, relative to ``base_url``: never relayed, so the relay
+#: cannot be pointed at itself (``ColabLocal.relayed_websockets`` says what may be).
+OWN_ENDPOINTS = re.compile(r"http_over_websocket(/.*)?")
 
 
 class _ColabSocketMixin(ColabHandlerMixin):
@@ -77,6 +90,8 @@ class _ColabSocketMixin(ColabHandlerMixin):
     request: Any
     settings: dict[str, Any]
     log: Any
+    ws_connection: Any
+    close: Any
 
     def __init__(self, application: Any, request: Any, **kwargs: Any) -> None:
         # Upstream's base __init__ runs RequestHandler.__init__ twice and, for HTTPS,
@@ -88,6 +103,8 @@ class _ColabSocketMixin(ColabHandlerMixin):
         request.query = without_query_param(f"?{request.query}", AUTH_URL_PARAM)[1:]
         self.credentials = Credentials()
         self.auth_error: AuthURLError | None = None
+        #: Resolves once the last answer queued with ``_send`` has been written to the stream.
+        self._issued: Future[None] | None = None
 
     @property
     def max_message_size(self) -> int:
@@ -97,6 +114,46 @@ class _ColabSocketMixin(ColabHandlerMixin):
             return limit
         return min(limit, UNAUTHENTICATED_MESSAGE_LIMIT)
 
+    def write_message(self, message: str | bytes | dict[str, Any], binary: bool = False) -> Any:
+        """Every write, upstream's included: a write that fails because the client left (or
+        was closed for not reading) is expected, not an error to report."""
+        written = super().write_message(message, binary=binary)  # type: ignore[misc]
+        written.add_done_callback(mark_failure_seen)
+        return written
+
+    @property
+    def output_limit(self) -> int:
+        """Unread output the client may have before its next message is read."""
+        if self.credentials.authenticated:
+            return AUTHENTICATED_OUTPUT_LIMIT
+        return UNAUTHENTICATED_OUTPUT_LIMIT
+
+    async def output_drained(self) -> None:
+        """Wait until the client's unread output is under ``output_limit``; a client that
+        reads nothing for ``stalled_client_timeout`` is closed (StreamClosedError)."""
+        if self._issued is not None:
+            await self._issued
+        connection = self.ws_connection
+        await drained(
+            connection.stream if connection is not None else None,
+            self.output_limit,
+            self.colab_options.stalled_client_timeout,
+            self._on_stall,
+        )
+
+    def _on_stall(self) -> None:
+        timeout = self.colab_options.stalled_client_timeout
+        self.log.warning(
+            "colab_local | a client of %s read nothing for %gs: closing its connection",
+            self.request.path,
+            timeout,
+        )
+        connection = self.ws_connection
+        self.close(POLICY_VIOLATION, f"the client read nothing for {timeout:g} s")
+        # The close frame would only queue behind what the client does not read.
+        if connection is not None:
+            connection.stream.close()
+
     @allow_unauthenticated
     async def get(self, *args: Any, **kwargs: Any) -> None:
         # Who the client is, decided before the upgrade is accepted (limits depend on it).
@@ -104,6 +161,11 @@ class _ColabSocketMixin(ColabHandlerMixin):
             self.credentials = await client_credentials(self)  # type: ignore[arg-type]
         except AuthURLError as e:
             self.auth_error = e
+        if not self.credentials.authenticated and not getattr(
+            self.server, "allow_unauthenticated_access", True
+        ):
+            # As Jupyter refuses its own anonymous WebSockets with this setting.
+            raise web.HTTPError(NOT_AUTHORIZED, "log in with the token or the login cookie")
         await websocket.WebSocketHandler.get(self, *args, **kwargs)  # type: ignore[arg-type]
 
 
@@ -119,6 +181,13 @@ class TunnelHandler(_ColabSocketMixin, upstream.HttpOverWebSocketHandler):  # ty
     async def on_message(self, message: str | bytes) -> None:
         parsed = parse_message(message)
         del message
+        try:
+            await self._answer(parsed)
+            await self.output_drained()
+        except StreamClosedError:
+            pass  # the client left, or was closed for not reading
+
+    async def _answer(self, parsed: Any) -> None:
         if isinstance(parsed, Rejection):
             self.log.warning("colab_local | tunnel message refused: %s", parsed.reason)
             self._answer_error(400, parsed.reason, parsed.message_id)
@@ -149,13 +218,6 @@ class TunnelHandler(_ColabSocketMixin, upstream.HttpOverWebSocketHandler):  # ty
         finally:
             self._in_flight = None
 
-    def _on_stall(self) -> None:
-        timeout = self.colab_options.stalled_client_timeout
-        self.log.warning(
-            "colab_local | a tunnel client read nothing for %gs: closing its connection", timeout
-        )
-        self.close(POLICY_VIOLATION, f"the client read nothing for {timeout:g} s")
-
     def _answer_error(self, status: int, reason: str, message_id: str | int | None) -> None:
         """Upstream's error answer (``_write_error``), silent when the client has left."""
         with contextlib.suppress(websocket.WebSocketClosedError):
@@ -174,10 +236,12 @@ class TunnelHandler(_ColabSocketMixin, upstream.HttpOverWebSocketHandler):  # ty
         # Not every write is awaited (a handler awaits only its last); a failure nobody
         # awaits is expected when the client leaves, not an error to report.
         written.add_done_callback(mark_failure_seen)
-        IOLoop.current().add_callback(self._write_now, message, written)
+        self._issued = Future()
+        IOLoop.current().add_callback(self._write_now, message, written, self._issued)
         return written
 
-    def _write_now(self, message: bytes, written: Future[None]) -> None:
+    def _write_now(self, message: bytes, written: Future[None], issued: Future[None]) -> None:
+        future_set_result_unless_cancelled(issued, None)
         try:
             future = self.write_message(message)  # bytes, sent as a text frame (JSON)
         except websocket.WebSocketClosedError:
@@ -194,7 +258,21 @@ class TunnelHandler(_ColabSocketMixin, upstream.HttpOverWebSocketHandler):  # ty
 
 
 class DiagnoseHandler(_ColabSocketMixin, upstream.HttpOverWebSocketDiagnosticHandler):  # type: ignore[misc]
-    """``/http_over_websocket/diagnose``: the extension version, for Colab's checks."""
+    """``/http_over_websocket/diagnose``: the extension version, for Colab's checks.
+
+    Upstream echoes each message as the answer's ``message_id``; a binary frame made it
+    raise (bytes are not JSON). Here it is echoed as text, invalid UTF-8 replaced.
+    """
+
+    async def on_message(self, message: str | bytes) -> None:
+        if isinstance(message, bytes):
+            message = message.decode("utf-8", errors="replace")
+        try:
+            super().on_message(message)
+        except websocket.WebSocketClosedError:
+            return
+        with contextlib.suppress(StreamClosedError):
+            await self.output_drained()
 
     @property
     def max_message_size(self) -> int:
@@ -205,27 +283,36 @@ class DiagnoseHandler(_ColabSocketMixin, upstream.HttpOverWebSocketDiagnosticHan
 class ProxiedSocketHandler(_ColabSocketMixin, upstream.ProxiedSocketHandler):  # type: ignore[misc]
     """``/http_over_websocket/proxied_ws/<path>``: a WebSocket relayed to ``/<path>`` here.
 
-    Messages go both ways unchanged (binary stays binary); either side closing closes
-    the other with its code and reason, as upstream. Failures close the client's socket
-    with upstream's codes: the relayed upgrade's HTTP status (403, 404), else 500.
+    Only for a client that proved the token (or a login cookie), and only to Jupyter's
+    own WebSockets (``RELAYED_PATHS``): nothing is opened for anyone else. Messages go
+    both ways unchanged (binary stays binary), each side read only as fast as the other
+    takes it; either side closing closes the other with its code and reason, as
+    upstream. Failures close the client's socket with upstream's codes: the relayed
+    upgrade's HTTP status (403, 404), else 500.
     """
 
     def __init__(self, application: Any, request: Any, **kwargs: Any) -> None:
         super().__init__(application, request, **kwargs)
         self._relay: asyncio.Future[websocket.WebSocketClientConnection | None] | None = None
         self._client_gone = False
+        self._pump: asyncio.Future[None] | None = None
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         if self.auth_error is not None:
             self._close_client(RELAY_FAILED, str(self.auth_error))
             return
-        if self.credentials.from_auth_url and not self.credentials.authenticated:
-            self._close_client(
-                NOT_AUTHORIZED, f"the token in {AUTH_URL_PARAM} is not valid for this server"
+        if not self.credentials.authenticated:
+            reason = (
+                f"the token in {AUTH_URL_PARAM} is not valid for this server"
+                if self.credentials.from_auth_url
+                else "log in with the token or the login cookie"
             )
+            self._close_client(NOT_AUTHORIZED, reason)
             return
-        # Bounded: a client that stops reading is dropped, not buffered for forever.
-        self.ws_connection.stream.max_write_buffer_size = RELAY_BUFFER_LIMIT
+        allowed = self.colab_options.relayed_websockets
+        if not is_relayed_path(self._relayed_path(), self.settings.get("base_url", "/"), allowed):
+            self._close_client(NOT_RELAYED, "only Jupyter's own WebSockets are relayed")
+            return
         self._relay = asyncio.ensure_future(self._connect())
 
     async def _connect(self) -> websocket.WebSocketClientConnection | None:
@@ -234,7 +321,6 @@ class ProxiedSocketHandler(_ColabSocketMixin, upstream.ProxiedSocketHandler):  #
                 self.server,
                 self._relayed_path(),
                 self._relayed_headers(),
-                self._from_server,
                 secure=self.request.protocol == "https",
             )
         except httpclient.HTTPClientError as e:
@@ -251,6 +337,7 @@ class ProxiedSocketHandler(_ColabSocketMixin, upstream.ProxiedSocketHandler):  #
         if self._client_gone:
             relay.close()
             return None
+        self._pump = asyncio.ensure_future(self._from_server(relay))
         return relay
 
     def _relayed_path(self) -> str:
@@ -273,39 +360,28 @@ class ProxiedSocketHandler(_ColabSocketMixin, upstream.ProxiedSocketHandler):  #
         relay = await self._relay if self._relay is not None else None
         if relay is None:
             return
-        with contextlib.suppress(websocket.WebSocketClosedError):
-            written = relay.write_message(message, binary=isinstance(message, bytes))
-            written.add_done_callback(mark_failure_seen)
+        # The next client message is read once this one is handed to the server's socket.
+        with contextlib.suppress(websocket.WebSocketClosedError, StreamClosedError):
+            await relay.write_message(message, binary=isinstance(message, bytes))
 
-    def _from_server(self, message: str | bytes | None) -> None:
-        if message is None:
-            relay = self._relay.result() if self._relay and self._relay.done() else None
-            code = relay.close_code if relay is not None else None
-            reason = relay.close_reason if relay is not None else None
-            self._close_client(code or RELAY_FAILED, reason or "the relayed WebSocket closed")
-            return
-        try:
-            written = self.write_message(message, binary=isinstance(message, bytes))
-        except websocket.WebSocketClosedError:
-            return
-        except StreamBufferFullError:
-            self.log.warning(
-                "colab_local | a relayed socket's client is not reading (over %d MiB of "
-                "output waiting): closing it",
-                RELAY_BUFFER_LIMIT // (1024 * 1024),
-            )
-            self._abort_client()
-            return
-        written.add_done_callback(mark_failure_seen)
+    async def _from_server(self, relay: websocket.WebSocketClientConnection) -> None:
+        """The server's messages to the client, the next read once the client takes this."""
+        while True:
+            message = await relay.read_message()
+            if message is None:
+                code, reason = relay.close_code, relay.close_reason
+                self._close_client(code or RELAY_FAILED, reason or "the relayed WebSocket closed")
+                return
+            try:
+                self.write_message(message, binary=isinstance(message, bytes))
+                await self.output_drained()
+            except (websocket.WebSocketClosedError, StreamClosedError):
+                relay.close()
+                return
 
     def _close_client(self, code: int, reason: str) -> None:
         if self.ws_connection is not None:
             self.close(code, close_reason(reason))
-
-    def _abort_client(self) -> None:
-        """Drop a client whose buffer is full: a close frame would only queue behind it."""
-        if self.ws_connection is not None:
-            self.ws_connection.stream.close()
 
     def on_close(self) -> None:
         self._client_gone = True
@@ -313,6 +389,19 @@ class ProxiedSocketHandler(_ColabSocketMixin, upstream.ProxiedSocketHandler):  #
             relay = self._relay.result()
             if relay is not None:
                 relay.close(self.close_code, self.close_reason)
+
+
+def is_relayed_path(uri: str, base_url: str, allowed: list[str]) -> bool:
+    """Whether ``uri`` (path and query) under ``base_url`` matches one of ``allowed`` in
+    full, and is not one of colab-local's own endpoints."""
+    root = base_url.rstrip("/") + "/"
+    path = uri.partition("?")[0]
+    if not path.startswith(root):
+        return False
+    relative = path[len(root) :]
+    if OWN_ENDPOINTS.fullmatch(relative) or "//" in relative or "/../" in f"/{relative}/":
+        return False
+    return any(re.fullmatch(pattern, relative) for pattern in allowed)
 
 
 #: Headers of the client's upgrade not passed to the relayed upgrade: the upgrade's own,

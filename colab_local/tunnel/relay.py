@@ -11,7 +11,6 @@ only for Jupyter's own host and origin checks, which it has already passed once.
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tornado import httpclient, websocket
@@ -64,7 +63,6 @@ async def connect_to_own_server(
     serverapp: ServerApp,
     path: str,
     headers: dict[str, str],
-    on_message: Callable[[str | bytes | None], None],
     *,
     secure: bool,
 ) -> websocket.WebSocketClientConnection:
@@ -85,7 +83,6 @@ async def connect_to_own_server(
     )
     return await websocket.websocket_connect(
         request,
-        on_message_callback=on_message,
         max_message_size=SERVER_MESSAGE_LIMIT,
         resolver=OwnServerResolver(addresses=own_addresses(serverapp)),
     )

@@ -50,6 +50,10 @@ def server(request, tmp_path_factory):
         "--allow-root",
         f"--port={free_port()}",
         '--ServerApp.jpserver_extensions={"tests_support.upstream_fakes": True}',
+        # The fakes, beside Jupyter's own WebSockets, may be relayed (the default allows
+        # only Jupyter's).
+        "--ColabLocal.relayed_websockets=api/kernels/[^/?]+/channels",
+        f"--ColabLocal.relayed_websockets={PREFIX}/.*",
     ]
     if request.param == "https":
         key, cert = home / "key.pem", home / "cert.pem"
@@ -395,6 +399,9 @@ async def test_diagnostic_handler(server, min_version, cookie, expected):
 
 
 def proxied(server, path, **query):
+    """A relayed socket's URL. With the token in the auth URL unless the case gives its own:
+    the relay opens nothing for a client that has not proved it (upstream relayed anyone)."""
+    query.setdefault("jupyter_http_over_ws_auth_url", auth_url(server))
     return ws_url(server, f"http_over_websocket/proxied_ws/{path}", **query)
 
 
@@ -402,7 +409,8 @@ async def test_proxied_unwhitelisted_cross_domain_origin(server):
     """Upstream's _ProxiedSocketHandlerTestBase.test_unwhitelisted_cross_domain_origin."""
     with pytest.raises(HTTPClientError) as e:
         await colab.open_ws(
-            proxied(server, f"{PREFIX}/echoing-ws"), origin="http://www.example.com"
+            ws_url(server, f"http_over_websocket/proxied_ws/{PREFIX}/echoing-ws"),
+            origin="http://www.example.com",
         )
     assert e.value.code == 403
 
