@@ -24,9 +24,10 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from measuring import MIB, KeepAliveClient, PeakRss, print_table, rss_mib, value_row
+from measuring import MIB, KeepAliveClient, print_table, value_row
 
 from tests_support import colab_client as colab
+from tests_support.memory import PeakRss, rss_mib
 from tests_support.raw_ws import RawWebSocket, frame
 from tests_support.server_process import JupyterProcess, running_server
 

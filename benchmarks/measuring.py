@@ -1,4 +1,5 @@
-"""What the benchmark scripts share: memory readings, a keep-alive HTTP client, the table."""
+"""What the benchmark scripts share: a keep-alive HTTP client, the table (memory readings:
+``tests_support.memory``, importable once this module has put ``tests/`` on the path)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,6 @@ import itertools
 import json
 import statistics
 import sys
-import threading
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -17,40 +16,6 @@ from urllib.parse import urlencode, urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 MIB = 1024 * 1024
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-class PeakRss:
-    """Samples a process's RSS every few milliseconds while a block runs."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid, self.peak, self._stop = pid, 0.0, threading.Event()
-
-    def __enter__(self) -> PeakRss:
-        self.base = rss_mib(self.pid)
-        self.peak = self.base
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, rss_mib(self.pid))
-            time.sleep(0.005)
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    @property
-    def growth(self) -> float:
-        return self.peak - self.base
 
 
 class KeepAliveClient:

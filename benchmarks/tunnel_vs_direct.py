@@ -33,7 +33,6 @@ from typing import Any
 from measuring import (
     MIB,
     KeepAliveClient,
-    PeakRss,
     TunnelClient,
     info_row,
     print_table,
@@ -42,6 +41,7 @@ from measuring import (
 )
 
 from tests_support import colab_client as colab
+from tests_support.memory import PeakRss
 from tests_support.server_process import JupyterProcess, free_port, wait_for
 
 

@@ -20,6 +20,7 @@ from tests_support.raw_ws import BINARY, CONTINUATION, TEXT, RawWebSocket, frame
 from tests_support.server_process import (
     JupyterProcess,
     free_port,
+    running_server,
     unexpected_tracebacks,
     wait_for,
 )
@@ -36,20 +37,10 @@ ENCODED_AUTH_PARAM = "jupyter%5Fhttp%5Fover%5Fws%5F%61uth%5Furl"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     home = tmp_path_factory.mktemp("abuse")
-    args = [
-        "--no-browser",
-        "--allow-root",
-        f"--port={free_port()}",
-        "--debug",
-        f"--ColabLocal.stalled_client_timeout={STALL_SECONDS}",
-    ]
-    process = JupyterProcess(home, args).start()
-    try:
-        process.wait_ready()
+    stall = f"--ColabLocal.stalled_client_timeout={STALL_SECONDS}"
+    with running_server(home, "--debug", stall) as process:
         (process.root / "big.bin").write_bytes(os.urandom(50 * MIB))
         yield process
-    finally:
-        process.stop()
 
 
 def tunnel_path(server, token, param=AUTH_PARAM):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -19,13 +18,9 @@ import pytest
 from tornado import httpclient, websocket
 
 from tests_support import colab_client as colab
+from tests_support.memory import PeakRss
 from tests_support.raw_ws import BINARY, RawWebSocket, frame
-from tests_support.server_process import (
-    JupyterProcess,
-    free_port,
-    unexpected_tracebacks,
-    wait_for,
-)
+from tests_support.server_process import running_server, unexpected_tracebacks, wait_for
 
 STALL_SECONDS = 3
 MIB = 1024 * 1024
@@ -34,26 +29,9 @@ MIB = 1024 * 1024
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     home = tmp_path_factory.mktemp("backpressure")
-    args = [
-        "--no-browser",
-        "--allow-root",
-        f"--port={free_port()}",
-        "--debug",
-        f"--ColabLocal.stalled_client_timeout={STALL_SECONDS}",
-    ]
-    process = JupyterProcess(home, args).start()
-    try:
-        process.wait_ready()
+    stall = f"--ColabLocal.stalled_client_timeout={STALL_SECONDS}"
+    with running_server(home, "--debug", stall) as process:
         yield process
-    finally:
-        process.stop()
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
 
 
 def open_fds(pid: int) -> int:
@@ -101,24 +79,13 @@ def test_a_tokenless_client_that_never_reads_is_bounded_and_closed(server, kind)
     else:
         ws = tokenless_tunnel(server, "/http_over_websocket/diagnose?min_version=0.0.7")
         message = "\x01" * (MIB - 64)  # echoed JSON-escaped: six times larger
-    before = rss_mib(server.proc.pid)
-    peak = [before]
-    done = threading.Event()
-
-    def watch() -> None:
-        while not done.wait(0.05):
-            peak[0] = max(peak[0], rss_mib(server.proc.pid))
-
-    watcher = threading.Thread(target=watch)
-    watcher.start()
     try:
-        closed_after = pipeline_until_closed(ws, message.encode(), STALL_SECONDS + 20)
+        with PeakRss(server.proc.pid) as memory:
+            closed_after = pipeline_until_closed(ws, message.encode(), STALL_SECONDS + 20)
     finally:
-        done.set()
-        watcher.join()
         ws.close()
     assert closed_after is not None, "a client that reads nothing must be disconnected"
-    assert peak[0] - before < 50, f"server grew {peak[0] - before:.0f} MiB for one client"
+    assert memory.growth < 50, f"server grew {memory.growth:.0f} MiB for one client"
     wait_for(lambda: "read nothing for" in server.log, 10, "the stall to be logged")
 
 
@@ -210,15 +177,7 @@ def test_nothing_sent_by_a_client_left_a_traceback(server):
 
 
 def test_without_anonymous_access_the_tunnel_refuses_an_upgrade_without_credentials(tmp_path):
-    args = [
-        "--no-browser",
-        "--allow-root",
-        f"--port={free_port()}",
-        "--ServerApp.allow_unauthenticated_access=False",
-    ]
-    process = JupyterProcess(tmp_path, args).start()
-    try:
-        process.wait_ready()
+    with running_server(tmp_path, "--ServerApp.allow_unauthenticated_access=False") as process:
         for path in (
             "/http_over_websocket",
             "/http_over_websocket/diagnose",
@@ -238,5 +197,3 @@ def test_without_anonymous_access_the_tunnel_refuses_an_upgrade_without_credenti
         first = json.loads(ws.read_frame()[1])
         ws.close()
         assert first["status"] == 200
-    finally:
-        process.stop()

@@ -8,21 +8,14 @@ import json
 import os
 import signal
 import uuid
-from pathlib import Path
 
 import pytest
 
 from tests_support import colab_client as colab
+from tests_support.memory import rss_mib
 from tests_support.server_process import JupyterProcess, free_port, unexpected_tracebacks
 
 pytestmark = pytest.mark.installed
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
 
 
 async def read_until(ws, predicate, limit=500):
