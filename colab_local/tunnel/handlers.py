@@ -284,10 +284,10 @@ class ProxiedSocketHandler(_ColabSocketMixin, upstream.ProxiedSocketHandler):  #
     """``/http_over_websocket/proxied_ws/<path>``: a WebSocket relayed to ``/<path>`` here.
 
     Only for a client that proved the token (or a login cookie), and only to Jupyter's
-    own WebSockets (``RELAYED_PATHS``): nothing is opened for anyone else. Messages go
-    both ways unchanged (binary stays binary), each side read only as fast as the other
-    takes it; either side closing closes the other with its code and reason, as
-    upstream. Failures close the client's socket with upstream's codes: the relayed
+    own WebSockets (``ColabLocal.relayed_websockets``): nothing is opened for anyone
+    else. Messages go both ways unchanged (binary stays binary), each side read only as
+    fast as the other takes it; either side closing closes the other with its code and
+    reason, as upstream. Failures close the client's socket with upstream's codes: the relayed
     upgrade's HTTP status (403, 404), else 500.
     """
 

@@ -57,11 +57,6 @@ async def drained(
         # The oldest write resolves when the socket has taken all of it; meanwhile the
         # counter shows whether it takes anything at all.
         await asyncio.wait({pending[0][1]}, timeout=stall_timeout if stall_timeout > 0 else None)
-        if (
-            not stream.closed()
-            and _taken_bytes(stream) == taken
-            and pending
-            and (not pending[0][1].done())
-        ):
+        if not stream.closed() and _taken_bytes(stream) == taken:
             on_stall()
             raise StreamClosedError(real_error=TimeoutError("the client stopped reading"))
