@@ -10,11 +10,13 @@ from traitlets import Bool, Integer, Unicode
 
 from colab_local.options import data_directory
 from colab_local.service.units import (
-    KERNEL_GATEWAY_PORT,
+    FIRST_GATEWAY_PORT,
+    GATEWAY_PORTS,
     KERNELS_UNIT_NAME,
     MARKER,
     SYSTEMD_RUNTIME_MARKER,
     UNIT_NAME,
+    UnitValueError,
     kernels_unit_text,
     next_steps,
     systemd_available,
@@ -47,7 +49,8 @@ class ColabServiceApp(ColabSubcommand):
         config=True,
         help=(
             "Run the kernels in a second unit, a Jupyter Kernel Gateway on 127.0.0.1:"
-            f"{KERNEL_GATEWAY_PORT}, so that restarting or upgrading the server keeps them "
+            f"{FIRST_GATEWAY_PORT} + uid % {GATEWAY_PORTS} (a port per user), so that "
+            "restarting or upgrading the server keeps them "
             "(needs pip install 'colab-local[gateway]')."
         ),
     )
@@ -81,9 +84,14 @@ class ColabServiceApp(ColabSubcommand):
                 "--kernel-gateway needs Jupyter Kernel Gateway in this environment: "
                 "pip install 'colab-local[gateway]'"
             )
-        units = {UNIT_NAME: unit_text(directory, port=self.port or None, gateway_env_file=env_file)}
-        if env_file is not None:
-            units[KERNELS_UNIT_NAME] = kernels_unit_text(directory, env_file)
+        try:
+            units = {
+                UNIT_NAME: unit_text(directory, port=self.port or None, gateway_env_file=env_file)
+            }
+            if env_file is not None:
+                units[KERNELS_UNIT_NAME] = kernels_unit_text(directory, env_file)
+        except UnitValueError as e:
+            self.fail(str(e))
         if self.install:
             self.install_units(unit_dir, units, env_file)
         else:

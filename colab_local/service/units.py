@@ -7,7 +7,14 @@ server uses the persisted token, so the URL saved in Colab never changes.
 With ``--kernel-gateway``, kernels run in a second unit, a Jupyter Kernel Gateway on
 loopback, and the server uses it (``--gateway-url``): restarting or upgrading the server
 then leaves the kernels, and the notebooks' variables, alone. The two share a token kept
-in a private environment file.
+in a private environment file. On a shared machine each user's gateway has a port of its
+own (derived from the uid), never moves off it (``port_retries=0``), and the server is
+bound to its unit (``BindsTo=``) and checks that whoever listens there is its own user
+(``startup.gateway_owner``): another user can neither take the port nor get the token.
+
+Values are written as systemd.syntax(7) requires: ``%`` doubled (specifiers), ``$``
+doubled and words quoted in ``ExecStart=`` (variables, whitespace, quotes, backslashes);
+a path with a control character (a newline would start a new setting) is refused.
 """
 
 from __future__ import annotations
@@ -22,7 +29,50 @@ UNIT_NAME = "colab-local.service"
 KERNELS_UNIT_NAME = "colab-local-kernels.service"
 MARKER = "# Written by `jupyter colab service --install` (colab-local)."
 SYSTEMD_RUNTIME_MARKER = "/run/systemd/system"
-KERNEL_GATEWAY_PORT = 9888
+#: Each user's Kernel Gateway listens on FIRST_GATEWAY_PORT + uid % GATEWAY_PORTS.
+FIRST_GATEWAY_PORT = 20000
+GATEWAY_PORTS = 20000
+
+
+class UnitValueError(ValueError):
+    """A value that a systemd unit cannot hold safely; the message names it."""
+
+
+def kernel_gateway_port(uid: int | None = None) -> int:
+    """This user's Kernel Gateway port: one per uid, so that users of one machine who all
+    run ``--kernel-gateway`` do not meet (the server still checks who listens there)."""
+    return FIRST_GATEWAY_PORT + (os.getuid() if uid is None else uid) % GATEWAY_PORTS
+
+
+def _refuse_control_characters(value: str, what: str) -> str:
+    bad = next((c for c in value if ord(c) < 0x20 or ord(c) == 0x7F), None)
+    if bad is not None:
+        raise UnitValueError(
+            f"{what} {value!r} contains a control character ({bad!r}), which would change "
+            "the systemd unit's meaning: rename it, or choose another with --directory"
+        )
+    return value
+
+
+def unit_path(path: Path | str, what: str = "the path") -> str:
+    """A path as a unit setting's value: specifiers escaped, control characters refused."""
+    value = _refuse_control_characters(str(path), what)
+    if value.endswith("\\"):
+        raise UnitValueError(f"{what} {value!r} ends with a backslash, which continues the line")
+    return value.replace("%", "%%")
+
+
+def exec_command(argv: list[str]) -> str:
+    """``argv`` as an ``ExecStart=`` value: each word quoted where systemd would split or
+    unescape it, ``%`` and ``$`` doubled so systemd expands neither."""
+    words = []
+    for arg in argv:
+        word = _refuse_control_characters(arg, "the command argument")
+        word = word.replace("%", "%%").replace("$", "$$")
+        if not word or any(c in word for c in " \t\"'\\;"):
+            word = '"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        words.append(word)
+    return " ".join(words)
 
 
 def server_command(
@@ -50,9 +100,10 @@ def unit_text(
     command = server_command(python, as_root, port)
     after, environment = "network-online.target", ""
     if gateway_env_file is not None:
-        command.append(f"--gateway-url=http://127.0.0.1:{KERNEL_GATEWAY_PORT}")
-        after += f" {KERNELS_UNIT_NAME}\nWants={KERNELS_UNIT_NAME}"
-        environment = f"EnvironmentFile={gateway_env_file}\n"
+        command.append(f"--gateway-url=http://127.0.0.1:{kernel_gateway_port()}")
+        # Bound to its gateway: never running against whatever else holds that port.
+        after += f" {KERNELS_UNIT_NAME}\nBindsTo={KERNELS_UNIT_NAME}"
+        environment = f"EnvironmentFile={unit_path(gateway_env_file, 'the environment file')}\n"
     return f"""{MARKER}
 [Unit]
 Description=Jupyter server for Google Colab (colab-local)
@@ -60,8 +111,8 @@ After={after}
 
 [Service]
 Type=simple
-WorkingDirectory={directory}
-ExecStart={shlex.join(command)}
+WorkingDirectory={unit_path(directory, "the directory")}
+ExecStart={exec_command(command)}
 {environment}Restart=on-failure
 RestartSec=5
 Environment=PYTHONUNBUFFERED=1
@@ -79,7 +130,9 @@ def kernels_unit_text(directory: Path, gateway_env_file: Path, python: str = sys
         "jupyter",
         "kernelgateway",
         "--KernelGatewayApp.ip=127.0.0.1",
-        f"--KernelGatewayApp.port={KERNEL_GATEWAY_PORT}",
+        f"--KernelGatewayApp.port={kernel_gateway_port()}",
+        # Never move to another port: the server would not find it, or find someone else.
+        "--KernelGatewayApp.port_retries=0",
     ]
     return f"""{MARKER}
 [Unit]
@@ -88,9 +141,9 @@ After=network-online.target
 
 [Service]
 Type=simple
-WorkingDirectory={directory}
-ExecStart={shlex.join(command)}
-EnvironmentFile={gateway_env_file}
+WorkingDirectory={unit_path(directory, "the directory")}
+ExecStart={exec_command(command)}
+EnvironmentFile={unit_path(gateway_env_file, "the environment file")}
 Restart=on-failure
 RestartSec=5
 Environment=PYTHONUNBUFFERED=1

@@ -16,8 +16,10 @@ import pytest
 
 from colab_local.service import app as service_app
 from colab_local.service.units import (
-    KERNEL_GATEWAY_PORT,
     MARKER,
+    UnitValueError,
+    exec_command,
+    kernel_gateway_port,
     server_command,
     unit_text,
     without_systemd_hint,
@@ -160,11 +162,12 @@ def test_kernels_in_a_unit_of_their_own_outlive_server_restarts(tmp_path):
     server = (units / "colab-local.service").read_text()
     kernels = (units / "colab-local-kernels.service").read_text()
     env_file = tmp_path / "data" / "colab_local" / "kernel-gateway.env"
-    assert f"--gateway-url=http://127.0.0.1:{KERNEL_GATEWAY_PORT}" in server
-    assert "Wants=colab-local-kernels.service" in server
+    assert f"--gateway-url=http://127.0.0.1:{kernel_gateway_port()}" in server
+    assert "BindsTo=colab-local-kernels.service" in server
     assert f"EnvironmentFile={env_file}" in server
     assert f"ExecStart={sys.executable} -m jupyter kernelgateway" in kernels
-    assert f"--KernelGatewayApp.port={KERNEL_GATEWAY_PORT}" in kernels
+    assert f"--KernelGatewayApp.port={kernel_gateway_port()}" in kernels
+    assert "--KernelGatewayApp.port_retries=0" in kernels
     assert "--KernelGatewayApp.ip=127.0.0.1" in kernels
     assert f"EnvironmentFile={env_file}" in kernels
     # One private token, the same for both sides; never on a command line.
@@ -192,3 +195,51 @@ def test_kernel_gateway_option_without_the_gateway_installed_says_what_to_instal
         app.start()
     assert exited.value.code == 1
     assert "pip install 'colab-local[gateway]'" in capsys.readouterr().err
+
+
+def test_a_directory_name_with_a_newline_is_refused_and_writes_nothing(tmp_path):
+    nasty = tmp_path / "shared-project\nExecStartPre=touch pwned"
+    nasty.mkdir()
+    result = service(tmp_path, "--install", f"--directory={nasty}", systemd=True)
+    assert result.returncode == 1
+    assert "control character" in result.stderr
+    assert "shared-project\\nExecStartPre" in result.stderr  # named, as repr shows it
+    assert not (tmp_path / "xdg" / "systemd" / "user" / "colab-local.service").exists()
+
+
+@pytest.mark.parametrize(
+    "name", ["home %h and %i", "dollar $HOME ${USER}", "quote \" ' and \\ back", "semi ; colon"]
+)
+def test_unit_values_are_escaped_as_systemd_reads_them(tmp_path, name):
+    directory = tmp_path / name
+    directory.mkdir()
+    text = unit_text(directory, as_root=False, gateway_env_file=tmp_path / "%n.env")
+    lines = text.splitlines()
+    working = next(line for line in lines if line.startswith("WorkingDirectory="))
+    assert working == f"WorkingDirectory={str(directory).replace('%', '%%')}"
+    assert f"EnvironmentFile={tmp_path}/%%n.env" in lines
+    execs = next(line for line in lines if line.startswith("ExecStart="))
+    assert "$HOME" not in execs.replace("$$", "")  # no variable left for systemd to expand
+    unit = tmp_path / "colab-local.service"
+    unit.write_text(text)
+    # systemd's own parser: quoting, specifiers and escapes must all be valid.
+    verified = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", str(unit)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    problems = [
+        line
+        for line in verified.stderr.splitlines()
+        if "quoting" in line.lower() or "specifier" in line.lower() or "escape" in line.lower()
+    ]
+    assert problems == [], verified.stderr
+
+
+def test_systemd_word_quoting_round_trips():
+    assert exec_command(["/usr/bin/python3", "-m", "jupyter"]) == "/usr/bin/python3 -m jupyter"
+    assert exec_command(["a b", 'q"', "s\\", "%h", "$X", ""]) == ('"a b" "q\\"" "s\\\\" %%h $$X ""')
+    with pytest.raises(UnitValueError, match="control character"):
+        exec_command(["bad\narg"])
