@@ -132,6 +132,16 @@ def test_symlink_is_replaced_never_followed(token_file, tmp_path, caplog):
     assert "symlink" in warnings_in(caplog)[0]
 
 
+def test_a_fifo_is_replaced_without_blocking(token_file, caplog):
+    token_file.parent.mkdir(parents=True, mode=0o700)
+    os.mkfifo(token_file, 0o600)  # opening it for reading would block until a writer came
+    token, created = load_or_create(token_file, LOG)
+    assert created
+    assert token_file.is_file()
+    assert token_file.read_text() == token + "\n"
+    assert "not a regular file" in warnings_in(caplog)[0]
+
+
 @pytest.mark.skipif(os.getuid() != 0, reason="changing a file's owner needs root")
 def test_file_owned_by_another_user_is_not_trusted(token_file, caplog):
     first, _ = load_or_create(token_file, LOG)

@@ -9,6 +9,7 @@ from pathlib import Path
 from traitlets import Bool, Integer, Unicode
 
 from colab_local.options import data_directory
+from colab_local.private_files import PrivateFileError
 from colab_local.service.units import (
     FIRST_GATEWAY_PORT,
     GATEWAY_PORTS,
@@ -24,6 +25,7 @@ from colab_local.service.units import (
     user_unit_dir,
     without_systemd_hint,
     write_gateway_env_file,
+    write_unit,
 )
 from colab_local.subcommand import ColabSubcommand
 
@@ -93,7 +95,10 @@ class ColabServiceApp(ColabSubcommand):
         except UnitValueError as e:
             self.fail(str(e))
         if self.install:
-            self.install_units(unit_dir, units, env_file)
+            try:
+                self.install_units(unit_dir, units, env_file)
+            except (PrivateFileError, OSError) as e:
+                self.fail(f"cannot install the units: {e}")
         else:
             self.print_units(units, directory)
         if not systemd_available(self.systemd_marker):
@@ -111,10 +116,11 @@ class ColabServiceApp(ColabSubcommand):
     @staticmethod
     def install_units(unit_dir: Path, units: dict[str, str], env_file: Path | None) -> None:
         if env_file is not None:
-            write_gateway_env_file(env_file)
-        unit_dir.mkdir(parents=True, exist_ok=True)
+            replaced = write_gateway_env_file(env_file)
+            if replaced:
+                print(f"Warning: {replaced}")
         for name, text in units.items():
-            (unit_dir / name).write_text(text)
+            write_unit(unit_dir / name, text)
             print(f"Wrote {unit_dir / name}.")
         print("Then run:")
         for step in next_steps(getpass.getuser(), list(reversed(units))):

@@ -25,6 +25,13 @@ import shlex
 import sys
 from pathlib import Path
 
+from colab_local.private_files import (
+    ensure_private_directory,
+    locked,
+    read_private,
+    write_private,
+)
+
 UNIT_NAME = "colab-local.service"
 KERNELS_UNIT_NAME = "colab-local-kernels.service"
 MARKER = "# Written by `jupyter colab service --install` (colab-local)."
@@ -153,17 +160,37 @@ WantedBy=default.target
 """
 
 
-def write_gateway_env_file(path: Path) -> None:
-    """The token the server and its kernel gateway share; kept if it exists (0600)."""
-    if path.exists():
-        return
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(fd, "w") as f:
+_GATEWAY_TOKEN_KEYS = ("KG_AUTH_TOKEN", "JUPYTER_GATEWAY_AUTH_TOKEN")
+
+
+def write_gateway_env_file(path: Path) -> str:
+    """The token the server and its kernel gateway share (0600), kept when it is private and
+    whole; otherwise replaced. Returns why an existing file was replaced ("" if it was not).
+    Raises PrivateFileError when its directory is not private."""
+    ensure_private_directory(path.parent)
+    with locked(path.parent):
+        text, problem = read_private(path)
+        if text is not None:
+            values = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+            tokens = {values.get(key) for key in _GATEWAY_TOKEN_KEYS}
+            if len(tokens) == 1 and None not in tokens and "" not in tokens:
+                return ""
+            problem = "it does not hold one gateway token for both sides"
+        token = secrets.token_urlsafe(32)
         # Kernel Gateway reads KG_*, jupyter_server's GatewayClient JUPYTER_GATEWAY_*.
-        f.write(f"KG_AUTH_TOKEN={token}\nJUPYTER_GATEWAY_AUTH_TOKEN={token}\n")
-        f.write("KG_LIST_KERNELS=True\n")
+        write_private(
+            path,
+            f"KG_AUTH_TOKEN={token}\nJUPYTER_GATEWAY_AUTH_TOKEN={token}\nKG_LIST_KERNELS=True\n",
+        )
+    if not problem:
+        return ""
+    return f"{path} was not used: {problem}. Wrote a new gateway token there."
+
+
+def write_unit(path: Path, text: str) -> None:
+    """A unit file, written as every colab-local file is (private directory, no symlink)."""
+    ensure_private_directory(path.parent)
+    write_private(path, text)
 
 
 def user_unit_dir(environ: dict[str, str] | os._Environ[str] = os.environ) -> Path:

@@ -14,6 +14,7 @@ gateway is configured:
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,12 @@ from jupyter_server.gateway.gateway_client import GatewayClient
 from jupyter_server.gateway.managers import GatewayMappingKernelManager, GatewaySessionManager
 
 from colab_local.options import ColabLocal, data_directory
+from colab_local.private_files import (
+    PrivateFileError,
+    check_private,
+    create_private,
+    ensure_private_directory,
+)
 
 if TYPE_CHECKING:
     from jupyter_server.serverapp import ServerApp
@@ -73,6 +80,23 @@ def sessions_database(port: int) -> Path:
     return data_directory() / f"sessions-{port}.db"
 
 
+def private_sessions_database(database: Path, log: logging.Logger) -> None:
+    """Make ``database`` a private file (0600, in a private directory) before SQLite opens
+    it: which notebook re-attaches to which kernel is not for other users to read or
+    rewrite. One that others could reach, or that is not a regular file, is started anew."""
+    ensure_private_directory(database.parent)
+    problem = check_private(database)
+    if problem:
+        log.warning(
+            "colab_local | sessions database %s was not used: %s. Started a new one: "
+            "notebooks from before get new kernels once.",
+            database,
+            problem,
+        )
+        database.unlink()  # a symlink or FIFO itself, never its target
+    create_private(database)
+
+
 def _configured(serverapp: ServerApp, name: str) -> bool:
     return any(name in serverapp.config.get(section, {}) for section in _SERVER_SETTINGS)
 
@@ -92,14 +116,24 @@ def keep_gateway_kernels(serverapp: ServerApp, options: ColabLocal) -> None:
             "this server."
         )
         return
+    if "database_filepath" not in serverapp.config.get("SessionManager", {}):
+        database = sessions_database(serverapp.port)
+        try:
+            private_sessions_database(database, serverapp.log)
+        except (PrivateFileError, OSError) as e:
+            # Kernels left running could never be found again: keep Jupyter's behaviour.
+            serverapp.log.error(
+                "colab_local | cannot keep gateway sessions in %s: %s. Gateway kernels stop "
+                "with this server, as in plain Jupyter.",
+                database,
+                e,
+            )
+            return
+        serverapp.config.SessionManager.database_filepath = str(database)
     if not _configured(serverapp, "kernel_manager_class"):
         serverapp.kernel_manager_class = KernelsKeepingGatewayManager
     if not _configured(serverapp, "session_manager_class"):
         serverapp.session_manager_class = ReattachingGatewaySessionManager
-    if "database_filepath" not in serverapp.config.get("SessionManager", {}):
-        database = sessions_database(serverapp.port)
-        database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        serverapp.config.SessionManager.database_filepath = str(database)
     serverapp.log.info(
         "colab_local | kernels run on the gateway at %s; sessions are kept in %s, so "
         "restarting this server keeps them",

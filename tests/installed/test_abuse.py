@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import stat
 import struct
 import uuid
@@ -308,3 +309,13 @@ def test_a_token_others_could_read_is_replaced_at_start(tmp_path):
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
     assert "readable by other users (mode 0644)" in process.log
     assert "URL to paste into Colab changed" in process.log
+
+
+def test_a_token_file_that_is_a_fifo_neither_hangs_nor_stops_the_server(tmp_path):
+    token_file = tmp_path / "data" / "colab_local" / "token"
+    token_file.parent.mkdir(parents=True, mode=0o700)
+    os.mkfifo(token_file, 0o600)
+    with running_server(tmp_path) as process:
+        assert token_file.read_text().strip() == process.token
+    assert process.proc.returncode != -signal.SIGKILL  # SIGTERM was enough
+    assert "not a regular file" in process.log
