@@ -4,7 +4,7 @@ Link phase (before ServerApp creates its configurables and web application): app
 settings Colab needs. Load phase (web application exists, not listening yet): the
 persisted token, the endpoints, the Private Network Access answer, and checks of what
 the user will meet.
-Start phase (listening): print where to connect.
+Start phase (listening): print where to connect, then keep tokens out of every log line.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from colab_local.startup.colab_settings import (
 )
 from colab_local.startup.cors import cors_transform
 from colab_local.startup.gateway_kernels import keep_gateway_kernels
+from colab_local.startup.log_redaction import redact_server_logs
 from colab_local.startup.port_guard import explain_busy_port
 from colab_local.startup.server_token import apply_persisted_token
 from colab_local.state import SETTINGS_KEY, ColabState
@@ -83,3 +84,5 @@ async def start(serverapp: ServerApp) -> None:
     """Runs once the server listens: the port in the banner is the bound one."""
     serverapp.web_app.settings[SETTINGS_KEY].gpu_probe.start()
     serverapp.log.info("\n".join(banner_lines(serverapp)))
+    # From now on no log line carries a token: the URL to paste has been printed.
+    redact_server_logs(serverapp)

@@ -69,7 +69,11 @@ def auth_url_token(request: httputil.HTTPServerRequest, auth_url: str) -> str:
         raise refusal from None
     if parts.username is not None or parts.password is not None or named != reached:
         raise refusal
-    return parse_qs(parts.query).get("token", [""])[0]
+    token = parse_qs(parts.query).get("token", [""])[0]
+    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in token):
+        # It would go on as a header value (CR/LF: a broken or forged header).
+        raise AuthURLError(f"the token in {AUTH_URL_PARAM} has a space or control character")
+    return token
 
 
 def _origin(parts: SplitResult) -> tuple[str, str | None, int | None]:

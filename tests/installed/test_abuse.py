@@ -253,6 +253,31 @@ def test_an_encoded_auth_parameter_works_and_is_scrubbed(server):
     relayed.close()
 
 
+async def test_a_4xx_carrying_the_token_is_logged_without_it(server):
+    missing = await colab.direct_fetch(
+        server.http_root, "api/contents/no-such.ipynb?content=0", server.token
+    )
+    assert missing.code == 404
+    wait_for(lambda: "no-such.ipynb?content=0&token=[secret]" in server.log, 10, "the 404 line")
+
+
+def test_a_line_break_after_the_token_in_an_auth_url_is_a_clean_refusal(server):
+    auth = quote(colab.auth_url(server.http_root, server.token) + "%0AX-Injected: 1", safe="")
+    for path in ("/http_over_websocket", "/http_over_websocket/proxied_ws/api/events/subscribe"):
+        ws = RawWebSocket(
+            server.port,
+            f"{path}?min_version=0.0.7&{AUTH_PARAM}={auth}",
+            {"Origin": colab.COLAB_ORIGIN},
+        )
+        if "proxied_ws" in path:
+            assert close_code(ws) == 500  # upstream's code for a refused auth URL
+        else:
+            answer = read_answer_after(ws, request("crlf"))
+            assert answer[0]["status"] == 500
+            assert "control character" in answer[0]["statusText"]
+        ws.close()
+
+
 def test_the_token_is_in_no_log_line_but_the_banner_url_even_with_debug(server):
     log = server.log  # after the other tests of this module, in file order
     assert "[D " in log  # --debug is on

@@ -215,3 +215,31 @@ async def test_locally_the_kernel_check_and_probe_name_the_interpreter_jupyter_r
     assert probe["python"]["executable"] == sys.executable
     assert probe["nvidia_smi"] == [FAKE_GPU]
     assert probe["frameworks"]["torch"]["gpus"] == 1
+
+
+async def test_no_token_in_the_log_when_kernels_start_on_the_gateway(tmp_path, gateway):
+    """jupyter_server logs a gateway kernel's start with the whole environment; the tokens
+    given through it (as the connect page's fix suggests) stay out of the log."""
+    token = "environment-token-" + "x" * 24
+    env = {
+        **isolated_env(tmp_path),
+        "JUPYTER_GATEWAY_AUTH_TOKEN": gateway.auth_token,
+        "JUPYTER_TOKEN": token,
+    }
+    args = ["--no-browser", "--allow-root", f"--port={free_port()}", "--debug"]
+    process = started(JupyterProcess(tmp_path, [*args, f"--gateway-url={gateway.url}"], env=env))
+    try:
+        assert await colab.direct_flow(process.http_root, token, "env.ipynb", "print(1)") == "1\n"
+        missing = await colab.direct_fetch(  # a 404 whose URI carries the token
+            process.http_root, "api/contents/missing.ipynb?content=0", token
+        )
+        assert missing.code == 404
+    finally:
+        process.stop()
+    log = process.log
+    assert "GatewayKernelManager started kernel" in log
+    assert "'env': {...}" in log
+    assert gateway.auth_token not in log
+    leaked = [line for line in log.splitlines() if token in line]
+    assert all(line.strip().startswith("http://localhost:8888/?token=") for line in leaked), leaked
+    assert "missing.ipynb?content=0&token=[secret]" in log
