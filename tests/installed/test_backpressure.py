@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import time
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -59,7 +60,7 @@ def pipeline_until_closed(ws: RawWebSocket, message: bytes, seconds: float) -> f
     while time.monotonic() - started < seconds:
         try:
             ws.sock.sendall(payload)
-        except TimeoutError:
+        except socket.timeout:  # TimeoutError from Python 3.10; an OSError on 3.9
             continue  # the server stopped reading: back-pressure, as it should
         except OSError:
             return time.monotonic() - started
