@@ -23,6 +23,7 @@ from colab_local.startup.colab_settings import (
 )
 from colab_local.startup.cors import cors_transform
 from colab_local.startup.gateway_kernels import keep_gateway_kernels
+from colab_local.startup.gateway_owner import check_gateway_owner
 from colab_local.startup.log_redaction import redact_server_logs
 from colab_local.startup.port_guard import explain_busy_port
 from colab_local.startup.server_token import apply_persisted_token
@@ -48,6 +49,7 @@ def link(serverapp: ServerApp) -> None:
         return
     options = ColabLocal(parent=serverapp)
     apply_colab_settings(serverapp, options)
+    check_gateway_owner(serverapp, options)
     keep_gateway_kernels(serverapp, options)
     _linked[serverapp] = ColabState(options)
 

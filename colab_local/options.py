@@ -105,3 +105,14 @@ class ColabLocal(Configurable):
             "is relayed for a client that has not proved the token or a login cookie."
         ),
     )
+    check_gateway_owner = Bool(
+        True,
+        config=True,
+        help=(
+            "With a gateway on this machine's loopback (--gateway-url=http://127.0.0.1:...), "
+            "check before every request that the port is held by this server's own user: "
+            "another user's listener would receive the gateway token and serve the kernels. "
+            "Refused requests answer 503; found at start, the server does not start. False: "
+            "no check (a gateway another user runs for you on purpose)."
+        ),
+    )

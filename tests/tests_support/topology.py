@@ -25,6 +25,11 @@ TESTS_DIR = str(Path(__file__).resolve().parents[1])
 START_TIMEOUT = 30
 
 
+def as_user(uid: int) -> list[str]:
+    """A command prefix that runs the command as ``uid`` (its group too, no others)."""
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
+
+
 def _ip(*args: str) -> None:
     subprocess.run(["ip", *args], check=True, capture_output=True, timeout=30)
 
@@ -84,9 +89,12 @@ class ServerMachine:
         self.run("ip", "link", "set", "eth-test", "up")
         self.run("ip", "link", "set", "eth-peer", "up")
 
-    def helper(self, *args: str, here: bool = False) -> Helper:
-        """Start ``python -m tests_support.<args>`` on this machine (``here``: the laptop)."""
+    def helper(self, *args: str, here: bool = False, uid: int | None = None) -> Helper:
+        """Start ``python -m tests_support.<args>`` on this machine (``here``: the laptop),
+        as another user when ``uid`` is given (its files must be reachable by that user)."""
         argv = [sys.executable, "-m", *args]
+        if uid is not None:
+            argv = [*as_user(uid), *argv]
         log = self.workdir / f"{args[0].rsplit('.', 1)[-1]}-{uuid.uuid4().hex[:6]}.log"
         helper = Helper(log, argv if here else [*self.prefix, *argv])
         self._helpers.append(helper)
@@ -118,12 +126,15 @@ def ssh_tunnel(machine: ServerMachine, laptop_port: int, server_port: int) -> No
 
 
 class Bystander:
-    """Listeners on the server machine that must never be contacted (tests_support.bystander)."""
+    """Listeners on the server machine that must never be contacted (tests_support.bystander),
+    run as ``uid`` when given (another user of the machine)."""
 
-    def __init__(self, machine: ServerMachine, *addresses: str) -> None:
+    def __init__(self, machine: ServerMachine, *addresses: str, uid: int | None = None) -> None:
         self.record = machine.workdir / f"bystander-{uuid.uuid4().hex[:6]}.jsonl"
         self.record.touch()
-        machine.helper("tests_support.bystander", str(self.record), *addresses)
+        if uid is not None:
+            self.record.chmod(0o666)
+        machine.helper("tests_support.bystander", str(self.record), *addresses, uid=uid)
 
     def contacts(self) -> list[dict[str, Any]]:
         return [json.loads(line) for line in self.record.read_text().splitlines()]
