@@ -6,7 +6,15 @@ Rows (targets from the abuse issue):
 1. a client without the token sends one 64 MiB message of tiny JSON objects: the
    server's peak RSS growth, and the worst latency of an unrelated request meanwhile;
 2. 10 authenticated clients request a 200 MB file and never read: RSS growth after 10 s;
-3. an authenticated 64 MiB upload (a 47 MiB file, base64 in JSON) still works.
+3. an authenticated 64 MiB upload (a 47 MiB file, base64 in JSON) still works;
+4. a client without the token pipelines requests for 30 s and never reads: the server's
+   peak RSS growth, and when it is disconnected (``stalled_client_timeout`` is 10 s here);
+   beside it plain jupyter_server (colab-local disabled) with the same GETs pipelined over
+   HTTP/1.1;
+5. a relay chain (``proxied_ws/`` 2000 times, then ``diagnose``) without the token: the
+   sockets the server opens for it (plain Jupyter: 404);
+6. one 70 MB kernel output to a client that reads, through ``proxied_ws`` (plain Jupyter:
+   the kernel channel directly): delivered, and how long it took.
 Exit status 0 when every row is within target.
 """
 
@@ -17,19 +25,23 @@ import base64
 import contextlib
 import json
 import os
+import socket
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
+import notebook
 from measuring import MIB, KeepAliveClient, print_table, value_row
+from tornado import httpclient, websocket
 
 from tests_support import colab_client as colab
 from tests_support.memory import PeakRss, rss_mib
 from tests_support.raw_ws import RawWebSocket, frame
-from tests_support.server_process import JupyterProcess, running_server
+from tests_support.server_process import JupyterProcess, free_port, running_server, wait_for
 
 
 def tunnel_path(process: JupyterProcess, token: str) -> str:
@@ -128,12 +140,215 @@ async def authenticated_upload(process: JupyterProcess) -> dict:
     }
 
 
+AUTH_PARAM = "jupyter_http_over_ws_auth_url"
+PIPELINE_SECONDS = 30
+STALL_SECONDS = 10
+RELAY_DEPTH = 2000
+BIG_OUTPUT = 70_000_000
+PLAIN = "--ServerApp.jpserver_extensions={'colab_local': False}"
+
+
+@contextlib.contextmanager
+def running_plain_server(home: Path) -> Iterator[JupyterProcess]:
+    """The same ``jupyter notebook`` with colab-local disabled, ready; stopped after."""
+    args = ["--no-browser", "--allow-root", f"--port={free_port()}", PLAIN]
+    process = JupyterProcess(home, args).start()
+    try:
+        wait_for(lambda: "is running at" in process.log, 90, "plain jupyter_server to start")
+        process.info = process.runtime_info()
+        yield process
+    finally:
+        process.stop()
+
+
+def static_script() -> str:
+    """A Notebook 7 static file of some tens of KB: anyone may GET it, token or not."""
+    static = Path(notebook.__file__).parent / "static"
+    sized = sorted((p.stat().st_size, p) for p in static.rglob("*.js") if p.is_file())
+    path = next(p for size, p in sized if size >= 40_000)
+    return "/static/notebook/" + path.relative_to(static).as_posix()
+
+
+def never_reading(process: JupyterProcess, *, tunnel: bool) -> tuple[float, float | None]:
+    """Peak RSS growth (MiB) while a tokenless client pipelines GETs of a static file and
+    reads nothing; and the seconds until the server closed it (None: still open)."""
+    path = static_script()
+    if tunnel:
+        ws = RawWebSocket(
+            process.port, "/http_over_websocket?min_version=0.0.7", {"Origin": colab.COLAB_ORIGIN}
+        )
+        sock = ws.sock
+        payload = frame(json.dumps({"message_id": 1, "method": "GET", "path": path}).encode())
+    else:
+        sock = socket.create_connection(("127.0.0.1", process.port))
+        payload = f"GET {path} HTTP/1.1\r\nHost: localhost:{process.port}\r\n\r\n".encode()
+    sock.settimeout(1)
+    closed_after = None
+    started = time.monotonic()
+    with PeakRss(process.proc.pid) as peak:  # type: ignore[union-attr]
+        while time.monotonic() - started < PIPELINE_SECONDS:
+            try:
+                sock.sendall(payload)
+            except socket.timeout:
+                continue  # the server stopped reading
+            except OSError:
+                closed_after = time.monotonic() - started
+                break
+    sock.close()
+    return peak.growth, closed_after
+
+
+def open_fds(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def send_upgrade(process: JupyterProcess, path: str) -> socket.socket:
+    """A tokenless WebSocket upgrade to ``path``, from Colab's origin."""
+    client = socket.create_connection(("127.0.0.1", process.port))
+    client.sendall(
+        (
+            f"GET {path} HTTP/1.1\r\nHost: localhost:{process.port}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            f"Origin: {colab.COLAB_ORIGIN}\r\n\r\n"
+        ).encode()
+    )
+    return client
+
+
+def upgrade_status(process: JupyterProcess, path: str) -> str:
+    """The HTTP status the server answers a tokenless upgrade to ``path`` with."""
+    with send_upgrade(process, path) as client:
+        return client.recv(64).split(b" ")[1].decode()
+
+
+def upgrade_descriptors(process: JupyterProcess, path: str) -> int:
+    """Peak of the server's extra descriptors in the second after a tokenless upgrade to
+    ``path`` (its connection held open meanwhile)."""
+    pid = process.proc.pid  # type: ignore[union-attr]
+    before = open_fds(pid)
+    client = send_upgrade(process, path)
+    peak, deadline = before, time.monotonic() + 1
+    while time.monotonic() < deadline:
+        peak = max(peak, open_fds(pid))
+        time.sleep(0.01)
+    client.close()
+    return peak - before
+
+
+CHAIN = "/http_over_websocket/proxied_ws/" + (
+    "http_over_websocket/proxied_ws/" * (RELAY_DEPTH - 1) + "http_over_websocket/diagnose"
+)
+
+
+def relay_chain_sockets(process: JupyterProcess) -> int:
+    """Descriptors one tokenless relay chain makes the server open, beyond what the same
+    client's upgrade to ``diagnose`` (no relay) costs."""
+    control = upgrade_descriptors(process, "/http_over_websocket/diagnose")
+    relayed = upgrade_descriptors(process, CHAIN)
+    return max(0, relayed - control)
+
+
+async def big_output(process: JupyterProcess, *, relayed: bool) -> float | None:
+    """Seconds to receive one 70 MB display output, None if the channel closed first."""
+    created = await colab.direct_fetch(
+        process.http_root,
+        "api/sessions",
+        process.token,
+        method="POST",
+        body=colab.session_body(f"big-{relayed}.ipynb"),
+    )
+    kernel_id = json.loads(created.body)["kernel"]["id"]
+    if relayed:
+        query = urlencode(
+            {"session_id": "big", AUTH_PARAM: colab.auth_url(process.http_root, process.token)}
+        )
+        path = f"http_over_websocket/proxied_ws/api/kernels/{kernel_id}/channels"
+    else:
+        query = urlencode({"session_id": "big", "token": process.token})
+        path = f"api/kernels/{kernel_id}/channels"
+    ws = await websocket.websocket_connect(
+        httpclient.HTTPRequest(
+            f"{colab.ws_root(process.http_root)}{path}?{query}",
+            headers={"Origin": colab.COLAB_ORIGIN},
+            request_timeout=60,
+        ),
+        max_message_size=200 * MIB,
+    )
+    try:
+        await colab.kernel_ready(ws)
+        started = time.perf_counter()
+        msg_id = colab.send_execute(
+            ws, f"display({{'text/plain': 'z' * {BIG_OUTPUT}}}, raw=True)", "big"
+        )
+        while True:
+            raw = await ws.read_message()
+            if raw is None:
+                return None
+            message = json.loads(raw)
+            if message.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            if message["msg_type"] == "display_data":
+                return time.perf_counter() - started
+    finally:
+        ws.close()
+
+
+def pipelining_rows(colab_server: JupyterProcess, plain: JupyterProcess) -> list[dict]:
+    plain_growth, plain_closed = never_reading(plain, tunnel=False)
+    growth, closed = never_reading(colab_server, tunnel=True)
+    return [
+        {
+            "what": f"no token, pipelining {PIPELINE_SECONDS} s, never reading: peak RSS growth",
+            "direct": f"{plain_growth:.1f} MiB",
+            "tunnel": f"{growth:.1f} MiB",
+            "ratio": "",
+            "target": "< 50 MiB",
+            "ok": growth < 50,
+        },
+        {
+            "what": "… and disconnected after",
+            "direct": "open" if plain_closed is None else f"{plain_closed:.1f} s",
+            "tunnel": "open" if closed is None else f"{closed:.1f} s",
+            "ratio": "",
+            "target": f"~{STALL_SECONDS} s stall",
+            "ok": closed is not None and closed < STALL_SECONDS + 10,
+        },
+    ]
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="colab-local-abuse-") as tmp:
-        with running_server(Path(tmp)) as process:
+        stall = f"--ColabLocal.stalled_client_timeout={STALL_SECONDS}"
+        plain_server = running_plain_server(Path(tmp) / "plain")
+        with running_server(Path(tmp) / "colab", stall) as process, plain_server as plain:
             rows = unauthenticated_amplification(process)
             rows.append(stuck_readers(process))
             rows.append(asyncio.run(authenticated_upload(process)))
+            rows += pipelining_rows(process, plain)
+            opened = relay_chain_sockets(process)
+            rows.append(
+                {
+                    "what": f"no token, a {RELAY_DEPTH}-deep relay chain: sockets opened",
+                    "direct": f"HTTP {upgrade_status(plain, CHAIN)}",
+                    "tunnel": str(opened),
+                    "ratio": "",
+                    "target": "0",
+                    "ok": opened == 0,
+                }
+            )
+            plain_seconds = asyncio.run(big_output(plain, relayed=False))
+            seconds = asyncio.run(big_output(process, relayed=True))
+            rows.append(
+                {
+                    "what": "one 70 MB output to a reading client (proxied_ws)",
+                    "direct": "closed" if plain_seconds is None else f"{plain_seconds:.2f} s",
+                    "tunnel": "closed" if seconds is None else f"{seconds:.2f} s",
+                    "ratio": "",
+                    "target": "delivered",
+                    "ok": seconds is not None,
+                }
+            )
         tracebacks = process.log.count("Traceback")
     rows.append(
         {
