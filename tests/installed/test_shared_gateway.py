@@ -17,8 +17,9 @@ import pytest
 
 from colab_local.service.units import kernel_gateway_port
 from tests_support import colab_client as colab
-from tests_support.server_process import JupyterProcess, free_port, wait_for
-from tests_support.topology import Bystander, server_machine, ssh_tunnel
+from tests_support.gateway import Gateway
+from tests_support.server_process import JupyterProcess, free_port, isolated_env, wait_for
+from tests_support.topology import Bystander, as_user, server_machine, ssh_tunnel
 
 STRANGER = 65534
 GATEWAY_TOKEN = "the-victims-gateway-token-" + "g" * 16
@@ -31,6 +32,19 @@ def shared_dir():
     directory.chmod(0o755)
     yield directory
     shutil.rmtree(directory, ignore_errors=True)
+
+
+def other_user_venv() -> Path:
+    """An environment with colab-local, Kernel Gateway and ipykernel that uid 65534 can run:
+    made from the system's Python (pyenv's interpreters live in /root, which only root may
+    enter). ``bash .ci/run`` makes it."""
+    configured = os.environ.get("COLAB_LOCAL_TEST_OTHER_USER_VENV")
+    if not configured:
+        raise RuntimeError(
+            "set COLAB_LOCAL_TEST_OTHER_USER_VENV to a venv of /usr/bin/python3 with "
+            "'colab-local[gateway]' and ipykernel installed (bash .ci/run makes one)"
+        )
+    return Path(configured)
 
 
 def front_args(port: int, gateway_port: int) -> list[str]:
@@ -112,3 +126,50 @@ async def test_two_users_with_their_own_gateways_both_work(tmp_path, shared_dir)
             assert stranger.contacts() == []
         finally:
             process.stop()
+
+
+async def test_two_users_who_each_run_their_kernel_gateway_both_get_their_own_kernels(shared_dir):
+    """What `jupyter colab service --install --kernel-gateway` sets up, for root and for uid
+    65534 on one machine: each user's Kernel Gateway on that user's port with its own
+    token, each user's server using it. Both run code, each in a kernel of its own user."""
+    processes: list[JupyterProcess] = []
+    with server_machine(shared_dir) as machine:
+        try:
+            roots = {}
+            for uid, server_port in ((os.getuid(), 8888), (STRANGER, 8890)):
+                home = shared_dir / f"user-{uid}"
+                home.mkdir()
+                stranger = uid != os.getuid()
+                prefix = machine.prefix + (as_user(uid) if stranger else [])
+                venv = other_user_venv() if stranger else None
+                path = {"PATH": f"{venv}/bin:/usr/bin:/bin"} if venv else {}
+                gateway = Gateway(home, path, port=kernel_gateway_port(uid), prefix=prefix)
+                if venv:
+                    gateway.argv[len(prefix)] = str(venv / "bin" / "jupyter-kernelgateway")
+                gateway.argv.append("--KernelGatewayApp.port_retries=0")
+                processes.append(gateway)
+                args = ["--no-browser", "--allow-root", f"--port={server_port}"]
+                front = JupyterProcess(
+                    home,
+                    [*args, *gateway.front_args()],
+                    prefix=prefix,
+                    env=isolated_env(home, **path),
+                )
+                if venv:
+                    front.argv[len(prefix)] = str(venv / "bin" / "jupyter")
+                processes.append(front)
+                for path in (home, home / "root"):
+                    os.chown(path, uid, uid)
+                gateway.start().wait_ready()
+                front.start().wait_ready()
+                laptop_port = free_port()
+                ssh_tunnel(machine, laptop_port, server_port)
+                roots[uid] = (f"http://127.0.0.1:{laptop_port}/", front.token)
+            for uid, (root, token) in roots.items():
+                seen = await colab.direct_flow(
+                    root, token, "who.ipynb", "import os; print(os.getuid())"
+                )
+                assert seen == f"{uid}\n"
+        finally:
+            for process in reversed(processes):
+                process.stop()

@@ -47,8 +47,16 @@ def gateway_program() -> str:
 class Gateway(JupyterProcess):
     """``jupyter kernelgateway`` on a free loopback port, with an auth token."""
 
-    def __init__(self, home: Path, kernel_env: dict[str, str] | None = None) -> None:
-        self.gateway_port = free_port()
+    def __init__(
+        self,
+        home: Path,
+        kernel_env: dict[str, str] | None = None,
+        *,
+        port: int | None = None,
+        prefix: list[str] | None = None,
+    ) -> None:
+        """``prefix``: run it elsewhere (another network namespace, another user)."""
+        self.gateway_port = port or free_port()
         self.auth_token = secrets.token_urlsafe(24)
         # Variables for the kernels it starts (e.g. a fake nvidia-smi on PATH): Kernel
         # Gateway passes its kernels only PATH, and what its admin allows.
@@ -63,8 +71,9 @@ class Gateway(JupyterProcess):
             ],
             command="kernelgateway",
             env=env,
+            prefix=prefix,
         )
-        self.argv = [gateway_program(), *self.argv[2:]]
+        self.argv = [*self.prefix, gateway_program(), *self.argv[len(self.prefix) + 2 :]]
 
     @property
     def url(self) -> str:
@@ -75,7 +84,9 @@ class Gateway(JupyterProcess):
             assert self.proc is not None
             if self.proc.poll() is not None:
                 raise RuntimeError(f"the gateway exited: {self.log}")
-            return "is available at" in self.log and port_accepts(self.gateway_port)
+            # Elsewhere (a prefix) its port is not reachable from here: its word is enough.
+            listening = bool(self.prefix) or port_accepts(self.gateway_port)
+            return "is available at" in self.log and listening
 
         wait_for(ready, READY_TIMEOUT, "the kernel gateway to listen")
         return self

@@ -25,6 +25,11 @@ TESTS_DIR = str(Path(__file__).resolve().parents[1])
 START_TIMEOUT = 30
 
 
+#: Another user cannot enter /root, where pyenv's interpreters (and maybe this checkout)
+#: live: their helpers run on the system's Python, from a copy of the helper module.
+OTHER_USER_PYTHON = os.environ.get("COLAB_LOCAL_TEST_OTHER_USER_PYTHON", "/usr/bin/python3")
+
+
 def as_user(uid: int) -> list[str]:
     """A command prefix that runs the command as ``uid`` (its group too, no others)."""
     return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
@@ -93,8 +98,13 @@ class ServerMachine:
         """Start ``python -m tests_support.<args>`` on this machine (``here``: the laptop),
         as another user when ``uid`` is given (its files must be reachable by that user)."""
         argv = [sys.executable, "-m", *args]
-        if uid is not None:
-            argv = [*as_user(uid), *argv]
+        if uid is not None:  # a standard-library-only helper, copied where that user can read
+            module, *rest = args
+            source = Path(TESTS_DIR, *module.split(".")).with_suffix(".py")
+            copy = self.workdir / source.name
+            copy.write_bytes(source.read_bytes())
+            copy.chmod(0o644)
+            argv = [*as_user(uid), OTHER_USER_PYTHON, str(copy), *rest]
         log = self.workdir / f"{args[0].rsplit('.', 1)[-1]}-{uuid.uuid4().hex[:6]}.log"
         helper = Helper(log, argv if here else [*self.prefix, *argv])
         self._helpers.append(helper)
