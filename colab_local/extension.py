@@ -24,6 +24,7 @@ from colab_local.startup.colab_settings import (
 from colab_local.startup.cors import cors_transform
 from colab_local.startup.gateway_kernels import keep_gateway_kernels
 from colab_local.startup.gateway_owner import check_gateway_owner
+from colab_local.startup.kernel_sockets import kernel_websockets_without_nagle
 from colab_local.startup.log_redaction import redact_server_logs
 from colab_local.startup.port_guard import explain_busy_port
 from colab_local.startup.server_token import apply_persisted_token
@@ -66,6 +67,7 @@ def load(serverapp: ServerApp) -> None:
     web_app.add_handlers(  # type: ignore[no-untyped-call]
         ".*$", tunnel.handler_rules(base_url) + connect_handler.handler_rules(base_url)
     )
+    kernel_websockets_without_nagle(serverapp)
     web_app.transforms.append(
         cors_transform(
             serverapp.allow_origin,

@@ -10,6 +10,10 @@ import uuid
 from urllib.parse import quote
 
 import pytest
+from jupyter_server.services.kernels.connection.base import (
+    deserialize_msg_from_ws_v1,
+    serialize_msg_to_ws_v1,
+)
 from tornado import httpclient, websocket
 from tornado.httpclient import HTTPClientError
 
@@ -18,6 +22,8 @@ from colab_local.tunnel.handlers import PROTOCOL_VERSION, close_reason, without_
 from tests_support import colab_client as colab
 
 pytestmark = pytest.mark.usefixtures("jp_serverapp")
+
+V1 = "v1.kernel.websocket.jupyter.org"
 
 
 async def test_endpoints_are_registered(jp_serverapp, jp_base_url):
@@ -253,12 +259,7 @@ async def test_auth_url_programming_error_propagates(http_root, token, monkeypat
     assert logged[0].exc_info is not None
 
 
-async def test_a_relayed_kernel_channel_speaks_one_protocol_whatever_the_client_asks(
-    http_root, token
-):
-    """A client that asks for Jupyter's v1 kernel subprotocol on proxied_ws gets none
-    confirmed, and the relay asks none of the server: both sides speak the default JSON
-    protocol (forwarding the request would have the server answer in v1 framing)."""
+async def relayed_kernel(http_root, token, *, subprotocols):
     tunnel = await colab.open_tunnel(http_root, token)
     created = await tunnel.request("POST", "/api/sessions", colab.session_body("sub.ipynb"))
     tunnel.close()
@@ -266,11 +267,61 @@ async def test_a_relayed_kernel_channel_speaks_one_protocol_whatever_the_client_
     auth = quote(colab.auth_url(http_root, token))
     path = f"http_over_websocket/proxied_ws/api/kernels/{kernel_id}/channels"
     url = f"{colab.ws_root(http_root)}{path}?session_id=s&jupyter_http_over_ws_auth_url={auth}"
-    ws = await websocket.websocket_connect(
+    return await websocket.websocket_connect(
         httpclient.HTTPRequest(url, headers={"Origin": colab.COLAB_ORIGIN}),
-        subprotocols=["v1.kernel.websocket.jupyter.org"],
+        subprotocols=subprotocols,
     )
-    assert ws.selected_subprotocol is None
-    await colab.kernel_ready(ws)
-    assert await colab.execute(ws, "print('one protocol')", "s") == "one protocol\n"
-    ws.close()
+
+
+async def test_the_v1_kernel_subprotocol_is_negotiated_end_to_end_through_the_relay(
+    http_root, token
+):
+    """A JupyterLab-style client asking for v1 gets v1, as on the direct flow: the relay
+    asks the kernel socket for it and answers with what it got."""
+    ws = await relayed_kernel(http_root, token, subprotocols=[V1])
+    try:
+        assert ws.selected_subprotocol == V1
+        header = {"msg_id": uuid.uuid4().hex, "username": "t", "session": "s", "version": "5.3"}
+        execute = {
+            "header": {**header, "msg_type": "execute_request"},
+            "parent_header": {},
+            "metadata": {},
+            "content": {"code": "print('v1 framing')", "silent": False},
+            "buffers": [],
+        }
+        packed = serialize_msg_to_ws_v1(
+            execute, "shell", pack=lambda part: json.dumps(part).encode()
+        )
+        ws.write_message(packed, binary=True)
+        out = None
+        while out is None:
+            raw = await ws.read_message()
+            assert isinstance(raw, bytes), raw  # v1 frames are binary
+            channel, parts = deserialize_msg_from_ws_v1(raw)
+            header_of, parent = (json.loads(parts[i]) for i in (0, 1))
+            if parent.get("msg_id") == header["msg_id"] and header_of["msg_type"] == "stream":
+                out = json.loads(parts[3])["text"]
+        assert channel == "iopub"
+        assert out == "v1 framing\n"
+    finally:
+        ws.close()
+
+
+async def test_a_client_asking_for_no_subprotocol_gets_the_json_protocol(http_root, token):
+    ws = await relayed_kernel(http_root, token, subprotocols=None)
+    try:
+        assert ws.selected_subprotocol is None
+        await colab.kernel_ready(ws)
+        assert await colab.execute(ws, "print('json')", "s") == "json\n"
+    finally:
+        ws.close()
+
+
+async def test_an_unknown_subprotocol_is_declined_and_json_spoken(http_root, token):
+    ws = await relayed_kernel(http_root, token, subprotocols=["no.such.protocol"])
+    try:
+        assert ws.selected_subprotocol is None
+        await colab.kernel_ready(ws)
+        assert await colab.execute(ws, "print('still json')", "s") == "still json\n"
+    finally:
+        ws.close()

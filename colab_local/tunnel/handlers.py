@@ -33,6 +33,7 @@ from tornado.concurrent import Future, future_set_result_unless_cancelled
 from tornado.ioloop import IOLoop
 from tornado.iostream import StreamClosedError
 
+from colab_local.startup.kernel_sockets import handler_stream, set_nodelay
 from colab_local.state import ColabHandlerMixin
 from colab_local.tunnel.auth import (
     AUTH_URL_PARAM,
@@ -121,6 +122,11 @@ class _ColabSocketMixin(ColabHandlerMixin):
         written.add_done_callback(mark_failure_seen)
         return written
 
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        # Answers are bursts of small frames: each goes out at once (kernel_sockets).
+        set_nodelay(handler_stream(self))
+        return super().open(*args, **kwargs)  # type: ignore[misc]
+
     @property
     def output_limit(self) -> int:
         """Unread output the client may have before its next message is read."""
@@ -166,7 +172,11 @@ class _ColabSocketMixin(ColabHandlerMixin):
         ):
             # As Jupyter refuses its own anonymous WebSockets with this setting.
             raise web.HTTPError(NOT_AUTHORIZED, "log in with the token or the login cookie")
+        await self.before_upgrade()
         await websocket.WebSocketHandler.get(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    async def before_upgrade(self) -> None:
+        """What a handler must know before it answers the upgrade (the client is known)."""
 
 
 class TunnelHandler(_ColabSocketMixin, upstream.HttpOverWebSocketHandler):  # type: ignore[misc]
@@ -293,52 +303,80 @@ class ProxiedSocketHandler(_ColabSocketMixin, upstream.ProxiedSocketHandler):  #
 
     def __init__(self, application: Any, request: Any, **kwargs: Any) -> None:
         super().__init__(application, request, **kwargs)
-        self._relay: asyncio.Future[websocket.WebSocketClientConnection | None] | None = None
-        self._client_gone = False
+        #: The relayed socket to this server, connected before the client's upgrade is
+        #: answered (so the client gets the subprotocol the kernel socket agreed to).
+        self._relay: websocket.WebSocketClientConnection | None = None
+        #: Why nothing is relayed: the close code and reason the client gets once open.
+        self._refused: tuple[int, str] | None = None
         self._pump: asyncio.Future[None] | None = None
 
-    def open(self, *args: Any, **kwargs: Any) -> None:
-        if self.auth_error is not None:
-            self._close_client(RELAY_FAILED, str(self.auth_error))
-            return
-        if not self.credentials.authenticated:
-            reason = (
-                f"the token in {AUTH_URL_PARAM} is not valid for this server"
-                if self.credentials.from_auth_url
-                else "log in with the token or the login cookie"
-            )
-            self._close_client(NOT_AUTHORIZED, reason)
-            return
-        allowed = self.colab_options.relayed_websockets
-        if not is_relayed_path(self._relayed_path(), self.settings.get("base_url", "/"), allowed):
-            self._close_client(NOT_RELAYED, "only Jupyter's own WebSockets are relayed")
-            return
-        self._relay = asyncio.ensure_future(self._connect())
-
-    async def _connect(self) -> websocket.WebSocketClientConnection | None:
+    @allow_unauthenticated  # as the mixin's: credentials are decided inside
+    async def get(self, *args: Any, **kwargs: Any) -> None:
         try:
-            relay = await connect_to_own_server(
+            await super().get(*args, **kwargs)
+        finally:  # the upgrade refused, or the connection over: nothing left open
+            if self._relay is not None:
+                self._relay.close()
+
+    async def before_upgrade(self) -> None:
+        self._refused = self._refusal()
+        if self._refused is not None or not self._origin_accepted():
+            return  # a refused origin: tornado answers the upgrade 403 itself
+        try:
+            self._relay = await connect_to_own_server(
                 self.server,
                 self._relayed_path(),
                 self._relayed_headers(),
                 secure=self.request.protocol == "https",
+                subprotocols=self._offered_subprotocols(),
             )
         except httpclient.HTTPClientError as e:
-            self._close_client(e.code, f"the relayed WebSocket was refused: {e.code} {e.message}")
-            return None
+            self._refused = (e.code, f"the relayed WebSocket was refused: {e.code} {e.message}")
         except (OSError, StreamClosedError) as e:
             self.log.error("colab_local | cannot relay WebSocket %s: %s", self.request.path, e)
-            self._close_client(RELAY_FAILED, f"cannot relay the WebSocket: {e}")
-            return None
+            self._refused = (RELAY_FAILED, f"cannot relay the WebSocket: {e}")
         except Exception:  # a defect here: say so, with its traceback, and close as upstream
             self.log.exception("colab_local | uncaught error when relaying %s", self.request.path)
-            self._close_client(RELAY_FAILED, "Uncaught error when proxying request")
-            return None
-        if self._client_gone:
-            relay.close()
-            return None
-        self._pump = asyncio.ensure_future(self._from_server(relay))
-        return relay
+            self._refused = (RELAY_FAILED, "Uncaught error when proxying request")
+
+    def _refusal(self) -> tuple[int, str] | None:
+        """Why this client gets no relayed socket: (close code, reason), or None."""
+        if self.auth_error is not None:
+            return RELAY_FAILED, str(self.auth_error)
+        if not self.credentials.authenticated:
+            if self.credentials.from_auth_url:
+                return NOT_AUTHORIZED, f"the token in {AUTH_URL_PARAM} is not valid for this server"
+            return NOT_AUTHORIZED, "log in with the token or the login cookie"
+        allowed = self.colab_options.relayed_websockets
+        if not is_relayed_path(self._relayed_path(), self.settings.get("base_url", "/"), allowed):
+            return NOT_RELAYED, "only Jupyter's own WebSockets are relayed"
+        return None
+
+    def _origin_accepted(self) -> bool:
+        """tornado's own origin check, as it makes it when it answers the upgrade."""
+        headers = self.request.headers
+        origin = (
+            headers.get("Origin") if "Origin" in headers else headers.get("Sec-Websocket-Origin")
+        )
+        return origin is None or bool(self.check_origin(origin))
+
+    def _offered_subprotocols(self) -> list[str] | None:
+        offered = self.request.headers.get("Sec-WebSocket-Protocol", "")
+        names = [name.strip() for name in offered.split(",") if name.strip()]
+        return names or None
+
+    def select_subprotocol(self, subprotocols: list[str]) -> str | None:
+        """The subprotocol the kernel socket agreed to, if the client offered it (the v1
+        kernel protocol, for JupyterLab-style clients); else none, as Jupyter answers."""
+        chosen = self._relay.selected_subprotocol if self._relay is not None else None
+        return chosen if chosen in subprotocols else None
+
+    def open(self, *args: Any, **kwargs: Any) -> None:  # not upstream's: it would relay anyone
+        set_nodelay(handler_stream(self))
+        if self._refused is not None or self._relay is None:
+            self._close_client(*(self._refused or (RELAY_FAILED, "nothing to relay to")))
+            return
+        self._pump = asyncio.ensure_future(self._from_server(self._relay))
 
     def _relayed_path(self) -> str:
         """``/<base_url>/<path>?<query>``: the request URI without the endpoint's prefix."""
@@ -357,7 +395,7 @@ class ProxiedSocketHandler(_ColabSocketMixin, upstream.ProxiedSocketHandler):  #
         return headers
 
     async def on_message(self, message: str | bytes) -> None:
-        relay = await self._relay if self._relay is not None else None
+        relay = self._relay if self._refused is None else None
         if relay is None:
             return
         # The next client message is read once this one is handed to the server's socket.
@@ -384,11 +422,8 @@ class ProxiedSocketHandler(_ColabSocketMixin, upstream.ProxiedSocketHandler):  #
             self.close(code, close_reason(reason))
 
     def on_close(self) -> None:
-        self._client_gone = True
-        if self._relay is not None and self._relay.done():
-            relay = self._relay.result()
-            if relay is not None:
-                relay.close(self.close_code, self.close_reason)
+        if self._relay is not None:
+            self._relay.close(self.close_code, self.close_reason)
 
 
 def is_relayed_path(uri: str, base_url: str, allowed: list[str]) -> bool:

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from tornado import httpclient, websocket
 from tornado.netutil import Resolver
 
+from colab_local.startup.kernel_sockets import set_nodelay
+
 if TYPE_CHECKING:
     from jupyter_server.serverapp import ServerApp
 
@@ -65,6 +67,7 @@ async def connect_to_own_server(
     headers: dict[str, str],
     *,
     secure: bool,
+    subprotocols: list[str] | None = None,
 ) -> websocket.WebSocketClientConnection:
     """Open a WebSocket to ``path`` (with its query) on this server.
 
@@ -81,8 +84,11 @@ async def connect_to_own_server(
         # certfile jupyter_server never exposes: defect 4).
         validate_cert=False,
     )
-    return await websocket.websocket_connect(
+    relay = await websocket.websocket_connect(
         request,
         max_message_size=SERVER_MESSAGE_LIMIT,
         resolver=OwnServerResolver(addresses=own_addresses(serverapp)),
+        subprotocols=subprotocols,
     )
+    set_nodelay(getattr(relay.protocol, "stream", None))  # kernel messages, at once
+    return relay
