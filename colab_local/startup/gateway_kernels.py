@@ -54,12 +54,12 @@ class KernelsKeepingGatewayManager(GatewayMappingKernelManager):
 
 
 class ReattachingGatewaySessionManager(GatewaySessionManager):
-    """Sessions whose kernel this server does not know yet are re-attached on the gateway."""
+    """Sessions whose kernel this server does not know yet are re-attached on the gateway;
+    a kernel the gateway no longer has is said to be gone, and its session dropped."""
 
     async def kernel_culled(self, kernel_id: str) -> bool:
         if kernel_id in self.kernel_manager:
-            culled: bool = await super().kernel_culled(kernel_id)
-            return culled
+            return await self._gone_from_gateway(kernel_id)
         try:
             await self.kernel_manager.start_kernel(kernel_id=kernel_id)  # attach, not start
         except Exception as e:  # the gateway refused or is away: the session cannot resume
@@ -73,6 +73,30 @@ class ReattachingGatewaySessionManager(GatewaySessionManager):
             "colab_local | re-attached kernel %s, still running on the gateway", kernel_id
         )
         return False
+
+    async def _gone_from_gateway(self, kernel_id: str) -> bool:
+        """Whether the gateway no longer has a kernel this server knows, asked of the gateway
+        (``GET /api/kernels/<id>``, which gateways allow where listing is forbidden).
+
+        jupyter_server's own answer comes from its list of the gateway's kernels, which it
+        cannot fetch from a gateway that forbids listing (both gateways' default): a kernel
+        culled or lost in a gateway restart stayed "alive", and the notebook's channel
+        never answered. Gone, the session is dropped, so the notebook gets a new kernel.
+        """
+        try:
+            model = await self.kernel_manager.get_kernel(kernel_id).refresh_model()
+        except Exception as e:  # the gateway is away: nothing new is known
+            self.log.debug("colab_local | cannot ask the gateway about kernel %s: %s", kernel_id, e)
+            return False
+        if model is not None:
+            return False
+        self.log.warning(
+            "colab_local | kernel %s is gone from the gateway (culled, or lost in a gateway "
+            "restart): its notebook gets a new kernel",
+            kernel_id,
+        )
+        self.kernel_manager.remove_kernel(kernel_id)
+        return True
 
 
 def sessions_database(port: int) -> Path:

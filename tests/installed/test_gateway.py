@@ -243,3 +243,33 @@ async def test_no_token_in_the_log_when_kernels_start_on_the_gateway(tmp_path, g
     leaked = [line for line in log.splitlines() if token in line]
     assert all(line.strip().startswith("http://localhost:8888/?token=") for line in leaked), leaked
     assert "missing.ipynb?content=0&token=[secret]" in log
+
+
+async def test_a_kernel_the_gateway_lost_is_replaced_not_handed_to_colab(tmp_path, gateway):
+    """Culled on the gateway while Colab was away (here: shut down on the gateway itself):
+    the notebook's next session request gets a new, working kernel, not the dead one."""
+    process = front(tmp_path, gateway)
+    try:
+        root, token = process.http_root, process.token
+        body = colab.session_body("lost.ipynb")
+        first = await colab.direct_fetch(root, "api/sessions", token, method="POST", body=body)
+        lost = json.loads(first.body)["kernel"]["id"]
+        gone = Request(
+            f"{gateway.url}/api/kernels/{lost}",
+            method="DELETE",
+            headers={"Authorization": f"token {gateway.auth_token}"},
+        )
+        with urlopen(gone, timeout=30) as answer:
+            assert answer.status == 204
+        again = await colab.direct_fetch(root, "api/sessions", token, method="POST", body=body)
+        assert again.code == 201
+        kernel = json.loads(again.body)["kernel"]["id"]
+        assert kernel != lost
+        channel = await colab.open_direct_kernel(root, token, kernel, "after")
+        try:
+            assert await colab.execute(channel, "print('new kernel')", "after") == "new kernel\n"
+        finally:
+            channel.close()
+        assert f"kernel {lost} is gone from the gateway" in process.log
+    finally:
+        process.stop()
