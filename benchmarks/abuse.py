@@ -30,7 +30,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -41,7 +40,7 @@ from tornado import httpclient, websocket
 from tests_support import colab_client as colab
 from tests_support.memory import PeakRss, rss_mib
 from tests_support.raw_ws import RawWebSocket, frame
-from tests_support.server_process import JupyterProcess, free_port, running_server, wait_for
+from tests_support.server_process import JupyterProcess, running_plain_server, running_server
 
 
 def tunnel_path(process: JupyterProcess, token: str) -> str:
@@ -145,20 +144,6 @@ PIPELINE_SECONDS = 30
 STALL_SECONDS = 10
 RELAY_DEPTH = 2000
 BIG_OUTPUT = 70_000_000
-PLAIN = "--ServerApp.jpserver_extensions={'colab_local': False}"
-
-
-@contextlib.contextmanager
-def running_plain_server(home: Path) -> Iterator[JupyterProcess]:
-    """The same ``jupyter notebook`` with colab-local disabled, ready; stopped after."""
-    args = ["--no-browser", "--allow-root", f"--port={free_port()}", PLAIN]
-    process = JupyterProcess(home, args).start()
-    try:
-        wait_for(lambda: "is running at" in process.log, 90, "plain jupyter_server to start")
-        process.info = process.runtime_info()
-        yield process
-    finally:
-        process.stop()
 
 
 def static_script() -> str:

@@ -36,14 +36,12 @@ from tornado import httpclient, websocket
 
 from tests_support import colab_client as colab
 from tests_support.server_process import (
-    JupyterProcess,
     free_port,
+    running_plain_server,
     running_server,
     stop_process_group,
-    wait_for,
 )
 
-PLAIN = "--ServerApp.jpserver_extensions={'colab_local': False}"
 TESTS_DIR = str(Path(__file__).resolve().parents[1] / "tests")
 RoundTrip = Callable[[], Awaitable[float]]
 
@@ -149,18 +147,6 @@ class Channel:
 
 
 @contextlib.contextmanager
-def plain_server(home: Path) -> Iterator[JupyterProcess]:
-    process = JupyterProcess(home, ["--no-browser", "--allow-root", f"--port={free_port()}", PLAIN])
-    process.start()
-    try:
-        wait_for(lambda: "is running at" in process.log, 90, "plain jupyter_server to start")
-        process.info = process.runtime_info()
-        yield process
-    finally:
-        process.stop()
-
-
-@contextlib.contextmanager
 def forwarder(target_port: int) -> Iterator[int]:
     """A TCP forwarder (as ``ssh -L``) to ``target_port``; yields its own port."""
     port = free_port()
@@ -203,11 +189,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="colab-local-latency-") as tmp:
         zmq = ZmqKernel()
         try:
-            with (
-                plain_server(Path(tmp) / "plain") as plain,
-                running_server(Path(tmp) / "colab") as server,
-                forwarder(server.port) as forwarded,
-            ):
+            with contextlib.ExitStack() as servers:
+                plain = servers.enter_context(running_plain_server(Path(tmp) / "plain"))
+                server = servers.enter_context(running_server(Path(tmp) / "colab"))
+                forwarded = servers.enter_context(forwarder(server.port))
                 tunnelled_root = f"http://localhost:{forwarded}/"
 
                 async def run() -> dict[str, list[float]]:

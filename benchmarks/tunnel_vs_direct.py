@@ -42,7 +42,7 @@ from measuring import (
 
 from tests_support import colab_client as colab
 from tests_support.memory import PeakRss
-from tests_support.server_process import JupyterProcess, free_port, wait_for
+from tests_support.server_process import WITHOUT_COLAB_LOCAL, JupyterProcess, free_port, wait_for
 
 
 def measure_pairs(n: int, direct: Any, tunnel: Any) -> tuple[list[float], list[float]]:
@@ -170,7 +170,7 @@ def startup_seconds(home: Path, extra: list[str]) -> float:
 
 
 def bench_startup(home: Path, runs: int, rows: list[dict[str, Any]]) -> None:
-    without = ["--ServerApp.jpserver_extensions={'colab_local': False}"]
+    without = [WITHOUT_COLAB_LOCAL]
     d, t = [], []
     for i in range(runs):
         order = [(without, d), ([], t)] if i % 2 == 0 else [([], t), (without, d)]

@@ -184,6 +184,24 @@ def running_server(home: Path, *args: str) -> Iterator[JupyterProcess]:
         process.stop()
 
 
+#: The flag that makes a server plain jupyter_server, for side-by-side measurements.
+WITHOUT_COLAB_LOCAL = "--ServerApp.jpserver_extensions={'colab_local': False}"
+
+
+@contextlib.contextmanager
+def running_plain_server(home: Path) -> Iterator[JupyterProcess]:
+    """The same ``jupyter notebook`` with colab-local disabled, ready; stopped after."""
+    args = ["--no-browser", "--allow-root", f"--port={free_port()}", WITHOUT_COLAB_LOCAL]
+    process = JupyterProcess(home, args)
+    process.start()
+    try:
+        wait_for(lambda: "is running at" in process.log, READY_TIMEOUT, "plain Jupyter to start")
+        process.info = process.runtime_info()
+        yield process
+    finally:
+        process.stop()
+
+
 def run_jupyter(
     home: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
