@@ -1,8 +1,9 @@
-"""A real Jupyter Kernel Gateway, where kernels run "on the cluster" for the tests.
+"""Real Jupyter gateways, where kernels run "on the cluster" for the tests.
 
-It runs from its own environment, as a gateway on another host would: ``bash .ci/run``
-makes ``.venv-gateway`` (jupyter_kernel_gateway and ipykernel) and points
-``COLAB_LOCAL_TEST_GATEWAY`` at its ``jupyter-kernelgateway``. Kernels it starts run with
+Each runs from its own environment, as a gateway on another host would: ``bash .ci/run``
+makes ``.venv-gateway`` (jupyter_kernel_gateway and ipykernel) and ``.venv-enterprise``
+(jupyter_enterprise_gateway and ipykernel) and points ``COLAB_LOCAL_TEST_GATEWAY`` and
+``COLAB_LOCAL_TEST_ENTERPRISE_GATEWAY`` at their programs. Kernels they start run with
 that environment's Python, not the front server's.
 """
 
@@ -27,25 +28,37 @@ from tests_support.server_process import (
 READY_TIMEOUT = 60
 
 
-def gateway_program() -> str:
-    """The ``jupyter-kernelgateway`` to run; a clear failure when there is none."""
-    configured = os.environ.get("COLAB_LOCAL_TEST_GATEWAY")
+KERNEL_GATEWAY = "kernelgateway"
+ENTERPRISE_GATEWAY = "enterprisegateway"
+_PROGRAMS = {
+    KERNEL_GATEWAY: ("COLAB_LOCAL_TEST_GATEWAY", "jupyter_kernel_gateway"),
+    ENTERPRISE_GATEWAY: ("COLAB_LOCAL_TEST_ENTERPRISE_GATEWAY", "jupyter_enterprise_gateway"),
+}
+_APPS = {KERNEL_GATEWAY: "KernelGatewayApp", ENTERPRISE_GATEWAY: "EnterpriseGatewayApp"}
+
+
+def gateway_program(kind: str = KERNEL_GATEWAY) -> str:
+    """The ``jupyter-<kind>`` to run; a clear failure when there is none."""
+    variable, package = _PROGRAMS[kind]
+    configured = os.environ.get(variable)
     if configured:
         return configured
-    beside = Path(sys.executable).with_name("jupyter-kernelgateway")
+    program = f"jupyter-{kind}"
+    beside = Path(sys.executable).with_name(program)
     if beside.exists():
         return str(beside)
-    found = shutil.which("jupyter-kernelgateway")
+    found = shutil.which(program)
     if found:
         return found
     raise RuntimeError(
-        "no Jupyter Kernel Gateway: run the tests with `bash .ci/run`, or set "
-        "COLAB_LOCAL_TEST_GATEWAY to a jupyter-kernelgateway (pip install jupyter_kernel_gateway)"
+        f"no {program}: run the tests with `bash .ci/run`, or set {variable} to a "
+        f"{program} (pip install {package})"
     )
 
 
 class Gateway(JupyterProcess):
-    """``jupyter kernelgateway`` on a free loopback port, with an auth token."""
+    """``jupyter kernelgateway`` (or ``enterprisegateway``) on a free loopback port, with
+    an auth token."""
 
     def __init__(
         self,
@@ -54,26 +67,36 @@ class Gateway(JupyterProcess):
         *,
         port: int | None = None,
         prefix: list[str] | None = None,
+        kind: str = KERNEL_GATEWAY,
+        args: list[str] | None = None,
     ) -> None:
-        """``prefix``: run it elsewhere (another network namespace, another user)."""
+        """``prefix``: run it elsewhere (another network namespace, another user);
+        ``args``: more of the gateway's own flags."""
+        self.kind = kind
         self.gateway_port = port or free_port()
         self.auth_token = secrets.token_urlsafe(24)
-        # Variables for the kernels it starts (e.g. a fake nvidia-smi on PATH): Kernel
-        # Gateway passes its kernels only PATH, and what its admin allows.
+        # Variables for the kernels it starts (e.g. a fake nvidia-smi on PATH): a gateway
+        # passes its kernels only PATH, and what its admin allows.
         env = {**isolated_env(home), **(kernel_env or {})}
-        env["KG_ENV_PROCESS_WHITELIST"] = ",".join(sorted(set(kernel_env or {}) - {"PATH"}))
+        allowed = ",".join(sorted(set(kernel_env or {}) - {"PATH"}))
+        env["KG_ENV_PROCESS_WHITELIST"] = env["EG_ENV_PROCESS_WHITELIST"] = allowed
+        # Enterprise Gateway refuses kernels for root (KERNEL_USERNAME, which the front
+        # server sends) unless its admin empties the list: CI runs as root.
+        env["EG_UNAUTHORIZED_USERS"] = ""
+        app = _APPS[kind]
         super().__init__(
             home,
             [
-                f"--KernelGatewayApp.port={self.gateway_port}",
-                "--KernelGatewayApp.ip=127.0.0.1",
-                f"--KernelGatewayApp.auth_token={self.auth_token}",
+                f"--{app}.port={self.gateway_port}",
+                f"--{app}.ip=127.0.0.1",
+                f"--{app}.auth_token={self.auth_token}",
+                *(args or []),
             ],
-            command="kernelgateway",
+            command=kind,
             env=env,
             prefix=prefix,
         )
-        self.argv = [*self.prefix, gateway_program(), *self.argv[len(self.prefix) + 2 :]]
+        self.argv = [*self.prefix, gateway_program(kind), *self.argv[len(self.prefix) + 2 :]]
 
     @property
     def url(self) -> str:
@@ -88,7 +111,7 @@ class Gateway(JupyterProcess):
             listening = bool(self.prefix) or port_accepts(self.gateway_port)
             return "is available at" in self.log and listening
 
-        wait_for(ready, READY_TIMEOUT, "the kernel gateway to listen")
+        wait_for(ready, READY_TIMEOUT, f"the {self.kind} to listen")
         return self
 
     def front_args(self) -> list[str]:
@@ -97,8 +120,14 @@ class Gateway(JupyterProcess):
 
 
 @contextlib.contextmanager
-def running_gateway(home: Path, kernel_env: dict[str, str] | None = None) -> Iterator[Gateway]:
-    gateway = Gateway(home, kernel_env)
+def running_gateway(
+    home: Path,
+    kernel_env: dict[str, str] | None = None,
+    *,
+    kind: str = KERNEL_GATEWAY,
+    args: list[str] | None = None,
+) -> Iterator[Gateway]:
+    gateway = Gateway(home, kernel_env, kind=kind, args=args)
     gateway.start()
     try:
         yield gateway.wait_ready()
