@@ -22,6 +22,7 @@ from colab_local.startup.colab_settings import (
     warn_about_colab_breaking_values,
 )
 from colab_local.startup.cors import cors_transform
+from colab_local.startup.gateway_channels import honest_gateway_channels
 from colab_local.startup.gateway_kernels import keep_gateway_kernels
 from colab_local.startup.gateway_owner import check_gateway_owner
 from colab_local.startup.kernel_sockets import kernel_websockets_without_nagle
@@ -67,6 +68,7 @@ def load(serverapp: ServerApp) -> None:
     web_app.add_handlers(  # type: ignore[no-untyped-call]
         ".*$", tunnel.handler_rules(base_url) + connect_handler.handler_rules(base_url)
     )
+    honest_gateway_channels(serverapp, state.options)
     kernel_websockets_without_nagle(serverapp)
     web_app.transforms.append(
         cors_transform(

@@ -77,6 +77,17 @@ class ColabLocal(Configurable):
             "stop with the server, sessions are forgotten)."
         ),
     )
+    gateway_kernel_check_interval = Float(
+        10.0,
+        config=True,
+        help=(
+            "With kernels on a gateway, seconds between asking the gateway whether an open "
+            "kernel channel's kernel still exists (it is also asked when the channel opens "
+            "and when the gateway's socket is lost). A kernel the gateway no longer has "
+            "(culled, deleted, lost in a gateway restart) is reported dead to the notebook "
+            "and its channel closed. 0: ask only on open and loss."
+        ),
+    )
     kernel_probe_timeout = Float(
         120.0,
         config=True,

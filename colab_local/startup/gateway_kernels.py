@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from jupyter_server.gateway.gateway_client import GatewayClient
-from jupyter_server.gateway.managers import GatewayMappingKernelManager, GatewaySessionManager
+from jupyter_server.gateway.managers import GatewaySessionManager
 
 from colab_local.options import ColabLocal, data_directory
 from colab_local.private_files import (
@@ -28,6 +28,7 @@ from colab_local.private_files import (
     create_private,
     ensure_private_directory,
 )
+from colab_local.startup.gateway_channels import ChannelReopeningGatewayManager
 
 if TYPE_CHECKING:
     from jupyter_server.serverapp import ServerApp
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 _SERVER_SETTINGS = ("ServerApp", "NotebookApp")
 
 
-class KernelsKeepingGatewayManager(GatewayMappingKernelManager):
+class KernelsKeepingGatewayManager(ChannelReopeningGatewayManager):
     """The gateway's kernel manager, minus shutting every kernel down when the server stops.
 
     jupyter_server calls ``shutdown_all`` only from its own shutdown; a notebook's
@@ -126,7 +127,8 @@ def _configured(serverapp: ServerApp, name: str) -> bool:
 
 
 def keep_gateway_kernels(serverapp: ServerApp, options: ColabLocal) -> None:
-    """At link time: with a gateway, keep sessions and kernels across restarts.
+    """At link time: with a gateway, keep sessions and kernels across restarts, and hand
+    no notebook a kernel the gateway lost.
 
     Leaves alone whatever the user configured (their own manager classes, their own
     sessions database).
@@ -134,7 +136,11 @@ def keep_gateway_kernels(serverapp: ServerApp, options: ColabLocal) -> None:
     gateway = GatewayClient.instance(parent=serverapp)
     if not gateway.gateway_enabled:
         return
+    if not _configured(serverapp, "session_manager_class"):
+        serverapp.session_manager_class = ReattachingGatewaySessionManager
     if not options.keep_gateway_kernels:
+        if not _configured(serverapp, "kernel_manager_class"):
+            serverapp.kernel_manager_class = ChannelReopeningGatewayManager
         serverapp.log.info(
             "colab_local | ColabLocal.keep_gateway_kernels=False: gateway kernels stop with "
             "this server."
@@ -152,12 +158,12 @@ def keep_gateway_kernels(serverapp: ServerApp, options: ColabLocal) -> None:
                 database,
                 e,
             )
+            if not _configured(serverapp, "kernel_manager_class"):
+                serverapp.kernel_manager_class = ChannelReopeningGatewayManager
             return
         serverapp.config.SessionManager.database_filepath = str(database)
     if not _configured(serverapp, "kernel_manager_class"):
         serverapp.kernel_manager_class = KernelsKeepingGatewayManager
-    if not _configured(serverapp, "session_manager_class"):
-        serverapp.session_manager_class = ReattachingGatewaySessionManager
     serverapp.log.info(
         "colab_local | kernels run on the gateway at %s; sessions are kept in %s, so "
         "restarting this server keeps them",

@@ -1,0 +1,52 @@
+"""The gateway channel class: replaces jupyter_server's own only, and tells a notebook its
+kernel is dead in the wire format frontends read (tests/installed/test_gateway_channels.py
+drives it against real gateways)."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+from typing import Any
+
+from jupyter_server.gateway.connections import GatewayWebSocketConnection
+
+from colab_local.options import ColabLocal
+from colab_local.startup.gateway_channels import (
+    KernelHonestGatewayConnection,
+    dead_status,
+    honest_gateway_channels,
+)
+from colab_local.startup.kernel_sockets import SETTING
+
+
+def server_with(connection_class: type) -> Any:
+    return SimpleNamespace(web_app=SimpleNamespace(settings={SETTING: connection_class}))
+
+
+def test_jupyter_servers_gateway_connection_is_replaced_with_the_configured_interval():
+    server = server_with(GatewayWebSocketConnection)
+    honest_gateway_channels(server, ColabLocal(gateway_kernel_check_interval=3))
+    used = server.web_app.settings[SETTING]
+    assert issubclass(used, KernelHonestGatewayConnection)
+    assert issubclass(used, GatewayWebSocketConnection)
+    assert used.check_interval == 3
+
+
+def test_a_connection_class_the_user_configured_is_left_alone():
+    class Theirs(GatewayWebSocketConnection):
+        pass
+
+    for configured in (Theirs, KernelHonestGatewayConnection):
+        server = server_with(configured)
+        honest_gateway_channels(server, ColabLocal())
+        assert server.web_app.settings[SETTING] is configured
+
+
+def test_the_dead_status_is_an_iopub_status_message_of_the_notebooks_session():
+    message = json.loads(dead_status("the-session"))
+    assert message["channel"] == "iopub"
+    assert message["header"]["msg_type"] == message["msg_type"] == "status"
+    assert message["header"]["session"] == "the-session"
+    assert message["content"] == {"execution_state": "dead"}
+    assert message["parent_header"] == {}
+    assert json.loads(dead_status("s"))["header"]["msg_id"] != message["header"]["msg_id"]
