@@ -83,6 +83,11 @@ async def check_local_kernel(serverapp: ServerApp) -> Check:
     )
 
 
+#: The kernel Colab's page asks for by name in every session request (the kernelspec of a
+#: notebook made in Colab).
+COLAB_KERNEL_NAME = "python3"
+
+
 async def gateway_get(path: str) -> Any:
     """GET ``path`` on the gateway with this server's credentials; the JSON it answers.
 
@@ -135,6 +140,20 @@ async def check_gateway(serverapp: ServerApp) -> list[Check]:
     checks = [
         Check("gateway", True, f"kernels run on the gateway at {url}; kernels: {', '.join(names)}")
     ]
+    if COLAB_KERNEL_NAME not in names:
+        checks.append(
+            Check(
+                "colab kernel",
+                False,
+                f"the gateway offers no kernel {COLAB_KERNEL_NAME!r}, the name Colab asks for "
+                "(a Colab notebook's kernelspec): its session requests get an error, or a "
+                "kernel the gateway picks",
+                f"on the gateway, offer a kernel named {COLAB_KERNEL_NAME!r}: add it to "
+                "Enterprise Gateway's allowed kernels (EG_ALLOWED_KERNELS; Helm: "
+                "kernel.allowedKernels), or name the kernelspec Colab should get "
+                f"{COLAB_KERNEL_NAME!r} (its directory kernels/{COLAB_KERNEL_NAME})",
+            )
+        )
     default = specs.get("default") or serverapp.kernel_manager.default_kernel_name
     spec = specs.get("kernelspecs", {}).get(default)
     if spec is None:

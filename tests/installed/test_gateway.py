@@ -18,7 +18,7 @@ import pytest
 
 from tests_support import colab_client as colab
 from tests_support.fake_gpu import FAKE_GPU, FAKE_TORCH_VERSION, fake_gpu_environment
-from tests_support.gateway import Gateway, running_gateway
+from tests_support.gateway import ENTERPRISE_GATEWAY, Gateway, gateway_program, running_gateway
 from tests_support.server_process import (
     JupyterProcess,
     free_port,
@@ -273,3 +273,49 @@ async def test_a_kernel_the_gateway_lost_is_replaced_not_handed_to_colab(tmp_pat
         assert f"kernel {lost} is gone from the gateway" in process.log
     finally:
         process.stop()
+
+
+def gpu_kernelspec(gateway_home: Path, name: str) -> None:
+    """A kernelspec on Enterprise Gateway's host that is not called python3, as a cluster's
+    admin names the kernels they offer (a GPU image)."""
+    python = Path(gateway_program(ENTERPRISE_GATEWAY)).with_name("python")
+    spec = gateway_home / "data" / "kernels" / name
+    spec.mkdir(parents=True)
+    argv = [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "Python 3 (GPU)", "language": "python"})
+    )
+
+
+@pytest.mark.parametrize(
+    ("allowed", "colab_gets_python3"),
+    [("python3-gpu", False), ("python3,python3-gpu", True)],
+)
+async def test_the_page_says_when_enterprise_gateway_does_not_offer_python3(
+    tmp_path, allowed, colab_gets_python3
+):
+    """Colab asks for its kernel by name, ``python3``: the README's Helm values allow it
+    (``kernel.allowedKernels``: EG_ALLOWED_KERNELS, which Enterprise Gateway's image
+    passes as the flag here); without it the page says so."""
+    gpu_kernelspec(tmp_path / "gateway", "python3-gpu")
+    # EG 3.3 pins jupyter_client 6, where the list is `whitelist` (later allowed_kernelspecs).
+    args = [f"--KernelSpecManager.whitelist={allowed.split(',')!r}"]
+    with running_gateway(tmp_path / "gateway", kind=ENTERPRISE_GATEWAY, args=args) as gateway:
+        process = front(tmp_path / "front", gateway)
+        try:
+            report = await connect_report(process)
+            doctor = run_jupyter(process.home, "colab", "doctor", env=process.env)
+        finally:
+            process.stop()
+    checks = checks_by_name(report)
+    if colab_gets_python3:
+        assert "colab kernel" not in checks
+        assert report["healthy"] is True, report["checks"]
+        assert doctor.returncode == 0, doctor.stdout
+    else:
+        check = checks["colab kernel"]
+        assert check["ok"] is False
+        assert "offers no kernel 'python3', the name Colab asks for" in check["detail"]
+        assert "kernel.allowedKernels" in check["fix"]
+        assert report["healthy"] is False
+        assert "[FAIL] colab kernel:" in doctor.stdout
