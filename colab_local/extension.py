@@ -16,6 +16,7 @@ from weakref import WeakKeyDictionary
 from colab_local import tunnel
 from colab_local.connect import handler as connect_handler
 from colab_local.connection_info import banner_lines
+from colab_local.monitor import handlers as monitor
 from colab_local.options import ColabLocal
 from colab_local.startup.colab_settings import (
     apply_colab_settings,
@@ -68,6 +69,9 @@ def load(serverapp: ServerApp) -> None:
     web_app.add_handlers(  # type: ignore[no-untyped-call]
         ".*$", tunnel.handler_rules(base_url) + connect_handler.handler_rules(base_url)
     )
+    if state.options.resource_monitor:
+        state.gpu_sampler.log = serverapp.log
+        web_app.add_handlers(".*$", monitor.handler_rules(base_url))  # type: ignore[no-untyped-call]
     honest_gateway_channels(serverapp, state.options)
     kernel_websockets_without_nagle(serverapp)
     web_app.transforms.append(

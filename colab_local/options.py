@@ -77,6 +77,16 @@ class ColabLocal(Configurable):
             "stop with the server, sessions are forgotten)."
         ),
     )
+    resource_monitor = Bool(
+        True,
+        config=True,
+        help=(
+            "Answer the calls Colab's page makes on Google's runtime image: "
+            "/api/colab/resources (the RAM, disk and GPU monitor in Colab's toolbar), "
+            "/api/colab/drive and /api/colab/build-info. False: 404, as plain Jupyter "
+            "(in case a Colab change makes its page misbehave with them)."
+        ),
+    )
     gateway_kernel_check_interval = Float(
         10.0,
         config=True,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from colab_local.connect.gpu_probe import GpuProbe
+from colab_local.monitor.gpus import GpuSampler
 from colab_local.options import ColabLocal
 
 if TYPE_CHECKING:
@@ -23,6 +24,8 @@ class ColabState:
     #: The port configured, before Jupyter's port_retries could move the server off it.
     configured_port: int | None = None
     gpu_probe: GpuProbe = field(default_factory=GpuProbe)
+    #: GPU readings for Colab's resource monitor (a thread, from the first request on).
+    gpu_sampler: GpuSampler = field(default_factory=GpuSampler)
     _probe_lock: asyncio.Lock | None = None
 
     def probe_lock(self) -> asyncio.Lock:
