@@ -22,6 +22,7 @@ from colab_local.startup.colab_settings import (
     apply_colab_settings,
     warn_about_colab_breaking_values,
 )
+from colab_local.startup.contact_notes import note_colab_contacts
 from colab_local.startup.cors import cors_transform
 from colab_local.startup.gateway_channels import honest_gateway_channels
 from colab_local.startup.gateway_kernels import keep_gateway_kernels
@@ -72,6 +73,7 @@ def load(serverapp: ServerApp) -> None:
     if state.options.resource_monitor:
         state.gpu_sampler.log = serverapp.log
         web_app.add_handlers(".*$", monitor.handler_rules(base_url))  # type: ignore[no-untyped-call]
+    note_colab_contacts(serverapp, state.contacts)
     honest_gateway_channels(serverapp, state.options)
     kernel_websockets_without_nagle(serverapp)
     web_app.transforms.append(

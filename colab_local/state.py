@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from colab_local.connect.gpu_probe import GpuProbe
+from colab_local.contacts import ContactLog
 from colab_local.monitor.gpus import GpuSampler
 from colab_local.options import ColabLocal
 
@@ -26,6 +27,8 @@ class ColabState:
     gpu_probe: GpuProbe = field(default_factory=GpuProbe)
     #: GPU readings for Colab's resource monitor (a thread, from the first request on).
     gpu_sampler: GpuSampler = field(default_factory=GpuSampler)
+    #: The last requests from Colab's page ("is Colab reaching me?").
+    contacts: ContactLog = field(default_factory=ContactLog)
     _probe_lock: asyncio.Lock | None = None
 
     def probe_lock(self) -> asyncio.Lock:

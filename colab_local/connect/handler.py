@@ -7,6 +7,7 @@ an unauthenticated browser goes to the login page and an unauthenticated script 
 
 from __future__ import annotations
 
+import time
 from http.client import responses
 from typing import TYPE_CHECKING, Any
 
@@ -43,15 +44,18 @@ async def connection_report(
 
     ``laptop_port``: the port the browser reached the page on (its end of the tunnel).
     """
-    checks = await run_checks(serverapp, state)
+    url = server_colab_url(serverapp, laptop_port)
+    checks = await run_checks(serverapp, state, url)
+    now = time.time()
     return {
-        "url": server_colab_url(serverapp, laptop_port),
+        "url": url,
         "healthy": is_healthy(checks),
         "checks": [c.as_json() for c in checks],
         "laptop_port": laptop_port,
         "server_port": serverapp.port,
         "tunnel_command": tunnel_command(laptop_port, serverapp.port),
         "kernels": where_kernels_run(serverapp),
+        "colab_contacts": [contact.as_json(now) for contact in state.contacts.recent()],
         "versions": {
             "colab_local": __version__,
             "jupyter_server": jupyter_server_version,

@@ -39,7 +39,8 @@ def _failed(name: str, error: Exception) -> Check:
     )
 
 
-async def run_checks(serverapp: ServerApp, state: ColabState) -> list[Check]:
+async def run_checks(serverapp: ServerApp, state: ColabState, colab_url: str) -> list[Check]:
+    """``colab_url``: the URL to paste, as the contacts' fix names it."""
     configured_port = state.configured_port or serverapp.port
     checks = [
         _guarded("colab-local loaded", lambda: server_checks.check_extension(serverapp)),
@@ -55,6 +56,7 @@ async def run_checks(serverapp: ServerApp, state: ColabState) -> list[Check]:
     checks += await _guarded_async("kernel", lambda: kernels.kernel_checks(serverapp))
     checks += [
         _guarded("accelerators", lambda: kernels.check_gpu(serverapp, state.gpu_probe)),
+        _guarded("colab's page", lambda: state.contacts.check(colab_url)),
         server_checks.check_browser(),
     ]
     return checks

@@ -33,6 +33,7 @@ table { border-collapse: collapse; width: 100%; }
 td { border-top: 1px solid #d0d7de; padding: .5rem; vertical-align: top; }
 td.mark { width: 2rem; font-size: 1.2rem; }
 .fix { color: #9a3412; } .info { color: #57606a; }
+table.contacts td { padding: .3rem .5rem; font-size: .9rem; }
 #probe-result:empty { display: none; }
 #probe-result { margin-top: 1rem; }
 footer { margin-top: 2rem; color: #57606a; font-size: .875rem; }
@@ -112,6 +113,28 @@ def _check_row(check: dict[str, Any]) -> str:
     )
 
 
+#: Colab's requests shown on the page, newest first (the JSON has all that are kept).
+CONTACTS_SHOWN = 8
+
+
+def _contact_rows(contacts: list[dict[str, Any]]) -> str:
+    if not contacts:
+        return '<p class="info">None since the server started.</p>'
+    rows = []
+    for contact in contacts[:CONTACTS_SHOWN]:
+        outcome = (
+            f'<span class="fix">refused: {escape(contact["refused"])}</span>'
+            if contact["refused"]
+            else ""
+        )
+        rows.append(
+            f"<tr><td>{contact['seconds_ago']:g} s ago</td><td>{escape(contact['flow'])}</td>"
+            f"<td><code>{escape(contact['method'])} {escape(contact['path'])}</code></td>"
+            f"<td>{contact['status']} {outcome}</td></tr>"
+        )
+    return f'<table class="contacts">{"".join(rows)}</table>'
+
+
 def render_connect_page(report: dict[str, Any], probe_url: str, xsrf: str) -> str:
     url = escape(report["url"], quote=True)
     healthy = report["healthy"]
@@ -146,6 +169,8 @@ def render_connect_page(report: dict[str, Any], probe_url: str, xsrf: str) -> st
 <ul>{browsers}</ul>
 <h2>Checks</h2>
 <table>{rows}</table>
+<h2>Colab's requests</h2>
+{_contact_rows(report["colab_contacts"])}
 <h2>What the notebook will see</h2>
 <p>Kernels run {escape(report["kernels"])}. To see what a notebook's kernel will really
 see (its Python, GPUs, and whether torch, TensorFlow and JAX find them), start one and

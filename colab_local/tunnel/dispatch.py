@@ -110,6 +110,9 @@ class TunnelConnection(httputil.HTTPConnection):
         self._sent_any = False
         self._close_callback: Callable[[], None] | None = None
         self.client_gone = False
+        #: Why the tunnel's own upgrade was refused (its auth URL's token), for the
+        #: contacts noted of its requests (``startup/contact_notes.py``).
+        self.tunnel_refusal: str | None = None
         self._tail: asyncio.Future[None] | None = None
         self.finished: Future[None] = Future()
 

@@ -213,6 +213,7 @@ class TunnelHandler(_ColabSocketMixin, upstream.HttpOverWebSocketHandler):  # ty
             stall_timeout=self.colab_options.stalled_client_timeout,
             on_stall=self._on_stall,
         )
+        connection.tunnel_refusal = getattr(self, "colab_refusal", None)
         self._in_flight = connection
         try:
             request = dispatched_request(self.request, parsed, self.credentials, connection)

@@ -10,6 +10,7 @@ only for Jupyter's own host and origin checks, which it has already passed once.
 
 from __future__ import annotations
 
+import secrets
 import socket
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,11 @@ if TYPE_CHECKING:
 #: itself sets no limit towards the browser, so this only guards against the absurd.
 SERVER_MESSAGE_LIMIT = 1024 * 1024 * 1024
 CONNECT_TIMEOUT = 20.0
+#: Sent on the relay's own connection to this server, so that hop is not taken for a
+#: request of Colab's page (``colab_local.contacts``): the relayed socket is. Random per
+#: process: a client cannot hide its requests by sending it.
+RELAY_MARK_HEADER = "X-Colab-Local-Relay"
+RELAY_MARK = secrets.token_hex(16)
 _WILDCARD_TO_LOOPBACK = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104
 
 
@@ -76,7 +82,7 @@ async def connect_to_own_server(
     """
     request = httpclient.HTTPRequest(
         url=f"{'wss' if secure else 'ws'}://localhost{path}",
-        headers=headers,
+        headers={**headers, RELAY_MARK_HEADER: RELAY_MARK},
         connect_timeout=CONNECT_TIMEOUT,
         request_timeout=CONNECT_TIMEOUT,
         # The resolver guarantees the peer is this server's own socket, whose
