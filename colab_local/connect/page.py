@@ -33,7 +33,8 @@ table { border-collapse: collapse; width: 100%; }
 td { border-top: 1px solid #d0d7de; padding: .5rem; vertical-align: top; }
 td.mark { width: 2rem; font-size: 1.2rem; }
 .fix { color: #9a3412; } .info { color: #57606a; }
-table.contacts td { padding: .3rem .5rem; font-size: .9rem; }
+ul.contacts { padding-left: 1.2rem; font-size: .9rem; }
+ul.contacts li { margin: .25rem 0; } .when { white-space: nowrap; color: #57606a; }
 #probe-result:empty { display: none; }
 #probe-result { margin-top: 1rem; }
 footer { margin-top: 2rem; color: #57606a; font-size: .875rem; }
@@ -120,19 +121,16 @@ CONTACTS_SHOWN = 8
 def _contact_rows(contacts: list[dict[str, Any]]) -> str:
     if not contacts:
         return '<p class="info">None since the server started.</p>'
-    rows = []
+    items = []
     for contact in contacts[:CONTACTS_SHOWN]:
-        outcome = (
-            f'<span class="fix">refused: {escape(contact["refused"])}</span>'
-            if contact["refused"]
-            else ""
+        refused = contact["refused"]
+        outcome = f' <span class="fix">refused: {escape(refused)}</span>' if refused else ""
+        items.append(
+            f'<li><span class="when">{contact["seconds_ago"]:g} s ago</span> · '
+            f"{escape(contact['flow'])} · <code>{escape(contact['method'])} "
+            f"{escape(contact['path'])}</code> → {contact['status']}{outcome}</li>"
         )
-        rows.append(
-            f"<tr><td>{contact['seconds_ago']:g} s ago</td><td>{escape(contact['flow'])}</td>"
-            f"<td><code>{escape(contact['method'])} {escape(contact['path'])}</code></td>"
-            f"<td>{contact['status']} {outcome}</td></tr>"
-        )
-    return f'<table class="contacts">{"".join(rows)}</table>'
+    return f'<ul class="contacts">{"".join(items)}</ul>'
 
 
 def render_connect_page(report: dict[str, Any], probe_url: str, xsrf: str) -> str:

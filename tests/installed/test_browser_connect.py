@@ -8,10 +8,13 @@ Screenshots are kept in test-artifacts/ for a person to look at.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.request import Request, urlopen
 
 import pytest
 from selenium import webdriver
@@ -22,7 +25,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tests_support.fake_colab import HOST, fake_colab, public_colab_flags
 from tests_support.gateway import running_gateway
-from tests_support.server_process import running_server
+from tests_support.server_process import JupyterProcess, running_server
 
 pytestmark = pytest.mark.installed
 
@@ -91,6 +94,22 @@ def run_flow(driver: webdriver.Chrome, flow: str, root: str, token: str, noteboo
     )
 
 
+def connect_report(server: JupyterProcess) -> dict[str, Any]:
+    """``/colab/connect`` as a script asks for it (no Origin: not a contact itself)."""
+    request = Request(
+        f"{server.http_root}colab/connect?format=json",
+        headers={"Authorization": f"token {server.token}"},
+    )
+    with urlopen(request, timeout=WAIT) as response:
+        report: dict[str, Any] = json.load(response)
+    return report
+
+
+def contact_check(report: dict[str, Any]) -> dict[str, Any]:
+    (check,) = [c for c in report["checks"] if c["name"] == "colab's page"]
+    return check
+
+
 def log_in(driver: webdriver.Chrome, url: str, token: str) -> None:
     driver.get(url)  # not logged in yet: Jupyter's login page
     password = WebDriverWait(driver, WAIT).until(
@@ -122,12 +141,43 @@ def test_todays_chrome_blocks_both_flows_until_the_user_allows_local_access(tmp_
         assert blocked == f"error: Error: WebSocket error: {ws_root}http_over_websocket"
         assert "denied.ipynb" not in server.log  # nothing reached the server
 
+        # The server says what the user needs to know: nothing came.
+        denied = connect_report(server)
+        assert denied["colab_contacts"] == []
+        assert contact_check(denied)["detail"].startswith(
+            "no request from Colab's page since the server started: your browser blocked it"
+        )
+
         driver.execute_cdp_cmd(
             "Browser.grantPermissions",
             {"origin": COLAB_ORIGIN, "permissions": ["loopbackNetwork"]},
         )
         assert run_flow(driver, "direct", root, token, "direct.ipynb") == "42\n"
         assert run_flow(driver, "tunnel", root, token, "tunnel.ipynb") == "42\n"
+        # Colab's resource monitor, as the page fetches it (CORS with credentials).
+        monitor = driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "fetch(arguments[0] + 'api/colab/resources?token=' + arguments[1],"
+            " {credentials: 'include'}).then((r) => r.text()).then(done, (e) => done('' + e));",
+            root,
+            token,
+        )
+        assert monitor.startswith(')]}\'\n{"memory": {"totalBytes": ')
+
+        allowed = connect_report(server)
+        flows = {contact["flow"] for contact in allowed["colab_contacts"]}
+        assert flows == {"direct", "tunnel", "relayed kernel socket"}
+        assert all(contact["refused"] is None for contact in allowed["colab_contacts"])
+        assert contact_check(allowed)["detail"].startswith("Colab's page reached this server ")
+
+        # What the user sees on the connect page, with Colab's requests listed.
+        driver.get(f"{root}colab/connect?token={token}")
+        heading = driver.find_element(By.XPATH, '//h2[text()="Colab\'s requests"]')
+        assert heading.is_displayed()
+        assert "relayed kernel socket" in driver.page_source
+        for width in (1200, 400):
+            driver.set_window_size(width, 1000)
+            screenshot(driver, f"connect-page-contacts-{width}.png")
 
 
 def test_person_logs_in_opens_connect_page_and_copies_the_url(tmp_path):
