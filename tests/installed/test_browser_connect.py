@@ -25,7 +25,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tests_support.fake_colab import HOST, fake_colab, public_colab_flags
 from tests_support.gateway import running_gateway
-from tests_support.server_process import JupyterProcess, running_server
+from tests_support.server_process import JupyterProcess, run_jupyter, running_server
 
 pytestmark = pytest.mark.installed
 
@@ -147,6 +147,8 @@ def test_todays_chrome_blocks_both_flows_until_the_user_allows_local_access(tmp_
         assert contact_check(denied)["detail"].startswith(
             "no request from Colab's page since the server started: your browser blocked it"
         )
+        doctor = run_jupyter(server.home, "colab", "doctor", env=server.env)
+        assert "[   i] colab's page: no request from Colab's page since" in doctor.stdout
 
         driver.execute_cdp_cmd(
             "Browser.grantPermissions",
@@ -169,6 +171,8 @@ def test_todays_chrome_blocks_both_flows_until_the_user_allows_local_access(tmp_
         assert flows == {"direct", "tunnel", "relayed kernel socket"}
         assert all(contact["refused"] is None for contact in allowed["colab_contacts"])
         assert contact_check(allowed)["detail"].startswith("Colab's page reached this server ")
+        doctor = run_jupyter(server.home, "colab", "doctor", env=server.env)
+        assert "[   i] colab's page: Colab's page reached this server " in doctor.stdout
 
         # What the user sees on the connect page, with Colab's requests listed.
         driver.get(f"{root}colab/connect?token={token}")
