@@ -1,0 +1,9 @@
+"""google.colab.sheets: hosted Colab only; importable here, its functions say what to do."""
+
+from __future__ import annotations
+
+from google.colab._stub import module_getattr
+
+__getattr__ = module_getattr(
+    "google.colab.sheets", "use gspread with your own credentials (auth.authenticate_user)"
+)

@@ -1,0 +1,7 @@
+"""google.colab.widgets: hosted Colab only; importable here, its functions say what to do."""
+
+from __future__ import annotations
+
+from google.colab._stub import module_getattr
+
+__getattr__ = module_getattr("google.colab.widgets", "use ipywidgets")
