@@ -27,6 +27,7 @@ from colab_local.startup.cors import cors_transform
 from colab_local.startup.gateway_channels import honest_gateway_channels
 from colab_local.startup.gateway_kernels import keep_gateway_kernels
 from colab_local.startup.gateway_owner import check_gateway_owner
+from colab_local.startup.google_colab import give_kernels_google_colab
 from colab_local.startup.kernel_sockets import kernel_websockets_without_nagle
 from colab_local.startup.log_redaction import redact_server_logs
 from colab_local.startup.port_guard import explain_busy_port
@@ -55,6 +56,7 @@ def link(serverapp: ServerApp) -> None:
     apply_colab_settings(serverapp, options)
     check_gateway_owner(serverapp, options)
     keep_gateway_kernels(serverapp, options)
+    give_kernels_google_colab(serverapp, options)
     _linked[serverapp] = ColabState(options)
 
 

@@ -77,6 +77,29 @@ class ColabLocal(Configurable):
             "stop with the server, sessions are forgotten)."
         ),
     )
+    google_colab = Bool(
+        True,
+        config=True,
+        help=(
+            "Give the Python kernels this server starts colab-local's google.colab (drive, "
+            "userdata, files, output, patches, auth), so notebooks from hosted Colab run "
+            "unchanged; a real google-colab in the kernel's environment always wins."
+        ),
+    )
+    drive_directory = Unicode(
+        "~/colab-drive",
+        config=True,
+        help="What drive.mount(...) links <mountpoint>/MyDrive to (created private).",
+    )
+    page_reply_timeout = Float(
+        30.0,
+        config=True,
+        help=(
+            "Seconds a kernel's google.colab waits for Colab's page to answer (eval_js, "
+            "files.upload, userdata.get) while the page has never answered that kernel; "
+            "once it has, it waits as hosted Colab does."
+        ),
+    )
     resource_monitor = Bool(
         True,
         config=True,
