@@ -24,6 +24,7 @@ from colab_local import __version__
 from colab_local.connection_info import LAPTOP_PORT, colab_url, tunnel_command
 from colab_local.legacy.tidy import ColabTidyApp
 from colab_local.options import ColabLocal
+from colab_local.secrets import ColabSecretApp
 from colab_local.service.app import ColabServiceApp
 from colab_local.startup.colab_settings import user_value
 from colab_local.startup.server_token import token_path
@@ -238,6 +239,7 @@ class ColabApp(JupyterApp):
         "doctor": (ColabDoctorApp, ColabDoctorApp.description),
         "service": (ColabServiceApp, ColabServiceApp.description),
         "tidy": (ColabTidyApp, ColabTidyApp.description),
+        "secret": (ColabSecretApp, ColabSecretApp.description),
     }
 
     def start(self) -> None:
