@@ -11,6 +11,12 @@ from pathlib import Path
 import colab_local
 
 PACKAGE = Path(colab_local.__file__).parent
+#: Not colab_local's code but the google.colab package its kernels get (their PYTHONPATH).
+KERNEL_SHIM = PACKAGE / "kernel_shim"
+
+
+def package_files() -> list[Path]:
+    return [path for path in PACKAGE.rglob("*.py") if KERNEL_SHIM not in path.parents]
 
 
 def module_name(path: Path) -> str:
@@ -19,7 +25,7 @@ def module_name(path: Path) -> str:
 
 
 def all_modules() -> list[str]:
-    return sorted(module_name(path) for path in PACKAGE.rglob("*.py"))
+    return sorted(module_name(path) for path in package_files())
 
 
 def imports_at_import_time(path: Path) -> set[str]:
@@ -47,7 +53,7 @@ def imports_at_import_time(path: Path) -> set[str]:
 
 def import_graph() -> dict[str, set[str]]:
     graph = {}
-    for path in PACKAGE.rglob("*.py"):
+    for path in package_files():
         # A package importing its own submodules is no cycle (the package is in
         # sys.modules before its body runs); a submodule importing its package back is.
         graph[module_name(path)] = imports_at_import_time(path)
@@ -145,3 +151,33 @@ def test_a_fresh_import_of_upstream_runs_its_module_once():
     assert executed.count("jupyter_http_over_ws.handlers") == 1
     loaded = eval(result.stdout.strip())  # noqa: S307 (our own script's printed list)
     assert not [m for m in loaded if m.startswith("colab_local.tunnel")], loaded
+
+
+def test_each_google_colab_module_imports_alone_outside_a_kernel():
+    """Nothing of the kernels' google.colab fails at import, even with no kernel around."""
+    names = sorted(
+        ".".join(path.relative_to(KERNEL_SHIM).with_suffix("").parts).removesuffix(".__init__")
+        for path in KERNEL_SHIM.rglob("*.py")
+    )
+    script = """
+import importlib, json, sys
+failures = {}
+for name in json.loads(sys.argv[1]):
+    for loaded in [m for m in sys.modules if m.startswith("google.colab")]:
+        del sys.modules[loaded]
+    try:
+        importlib.import_module(name)
+    except Exception as e:
+        failures[name] = f"{type(e).__name__}: {e}"
+print(json.dumps(failures))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script, json.dumps(names)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        env={"PYTHONPATH": str(KERNEL_SHIM), "PATH": "/usr/bin:/bin"},
+    )
+    assert "google.colab.drive" in names
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {}
