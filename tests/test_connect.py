@@ -37,6 +37,7 @@ async def test_json_reports_the_url_that_works_for_colab(jp_fetch, jp_serverapp,
         "listens on localhost only",
         "kernel",
         "accelerators",
+        "google.colab",
         "colab's page",
         "browser",
     ]

@@ -22,6 +22,7 @@ from tornado import httpclient
 
 from colab_local.connect.check import Check
 from colab_local.connect.gpu_probe import GpuProbe
+from colab_local.options import ColabLocal
 
 if TYPE_CHECKING:
     from jupyter_server.serverapp import ServerApp
@@ -198,3 +199,20 @@ def check_gpu(serverapp: ServerApp, probe: GpuProbe) -> Check:
             "differ (CUDA_VISIBLE_DEVICES, its packages): “What the notebook will see” asks one"
         )
     return Check("accelerators", True, detail, informational=True)
+
+
+def check_google_colab(serverapp: ServerApp, options: ColabLocal) -> Check:
+    """Which kernels get colab-local's google.colab (informational)."""
+    if not options.google_colab:
+        detail = "not given to kernels (ColabLocal.google_colab=False)"
+    elif uses_gateway(serverapp):
+        detail = (
+            "kernels run on the gateway, which starts them: they have google.colab only if "
+            "their environment has it"
+        )
+    else:
+        detail = (
+            "Python kernels started here get google.colab (drive, userdata, files, output, "
+            "patches, auth); a real google-colab in a kernel's environment wins"
+        )
+    return Check("google.colab", True, detail, informational=True)
