@@ -280,3 +280,35 @@ def test_the_servers_own_python_and_other_processes_do_not_get_it(server):
     listed = run_jupyter(server.home, "colab", "secret", "list", env=server.env)
     assert listed.stdout == "HF_TOKEN\n"
     assert SECRET not in listed.stdout
+
+
+async def test_files_upload_reads_what_the_page_hands_over(server, tmp_path):
+    """The page's side of files.upload: the picker answers once the user chose files,
+    then one base64 piece per continue call, then complete (as the displayed script)."""
+    pieces = iter(
+        [
+            {"action": "starting", "file": "notes.txt"},
+            {"action": "append", "file": "notes.txt", "data": base64.b64encode(b"first ").decode()},
+            {"action": "append", "file": "notes.txt", "data": base64.b64encode(b"second").decode()},
+            {"action": "complete"},
+        ]
+    )
+
+    def answer(kind: str, body: Any) -> Any:
+        assert kind == "cell_javascript_eval"
+        if "_uploadFiles(" in body["script"]:
+            return {"action": "starting"}
+        return next(pieces)
+
+    async with page(server, "tunnel", answer) as colab_page:
+        cell = await colab_page.run(
+            f"import os\nos.chdir({str(tmp_path)!r})\n"
+            "from google.colab import files\nuploaded = files.upload()\n"
+            "print(uploaded, open('notes.txt', 'rb').read())"
+        )
+    assert cell.raise_error().stdout == (
+        "Saving notes.txt to notes.txt\n{'notes.txt': b'first second'} b'first second'\n"
+    )
+    (picker,) = cell.displays
+    assert 'type="file"' in picker["text/html"]
+    assert "_uploadFilesContinue(outputId)" in picker["text/html"]
