@@ -13,11 +13,13 @@ import os
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
-from colab_local import tunnel
+from colab_local import download_links, tunnel
 from colab_local.connect import handler as connect_handler
 from colab_local.connection_info import banner_lines
+from colab_local.download_links import prepare_links_directory
 from colab_local.monitor import handlers as monitor
 from colab_local.options import ColabLocal
+from colab_local.private_files import PrivateFileError
 from colab_local.startup.colab_settings import (
     apply_colab_settings,
     warn_about_colab_breaking_values,
@@ -72,6 +74,16 @@ def load(serverapp: ServerApp) -> None:
     web_app.add_handlers(  # type: ignore[no-untyped-call]
         ".*$", tunnel.handler_rules(base_url) + connect_handler.handler_rules(base_url)
     )
+    if state.options.google_colab:
+        try:
+            prepare_links_directory()
+            web_app.add_handlers(".*$", download_links.handler_rules(base_url))  # type: ignore[no-untyped-call]
+        except (PrivateFileError, OSError) as e:
+            serverapp.log.warning(
+                "colab_local | no one-time download links (files.download without Colab's "
+                "page): %s",
+                e,
+            )
     if state.options.resource_monitor:
         state.gpu_sampler.log = serverapp.log
         web_app.add_handlers(".*$", monitor.handler_rules(base_url))  # type: ignore[no-untyped-call]

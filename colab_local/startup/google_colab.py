@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
+from colab_local.download_links import LINK_SECONDS, links_directory
+from colab_local.download_links import PATH as LINK_PATH
 from colab_local.options import ColabLocal, data_directory
 
 if TYPE_CHECKING:
@@ -38,12 +40,17 @@ def secrets_file() -> Path:
     return data_directory() / "secrets.json"
 
 
-def kernel_environment(options: ColabLocal) -> dict[str, str]:
-    """What a Python kernel's google.colab reads."""
+def kernel_environment(serverapp: ServerApp, options: ColabLocal) -> dict[str, str]:
+    """What a Python kernel's google.colab reads (the port: the one configured, which the
+    user's tunnel forwards)."""
+    base_url = serverapp.base_url.rstrip("/")
     return {
         "COLAB_LOCAL_DRIVE_DIRECTORY": str(Path(options.drive_directory).expanduser()),
         "COLAB_LOCAL_SECRETS_FILE": str(secrets_file()),
         "COLAB_LOCAL_PAGE_TIMEOUT": f"{options.page_reply_timeout:g}",
+        "COLAB_LOCAL_DOWNLOAD_LINKS": str(links_directory()),
+        "COLAB_LOCAL_DOWNLOAD_URL": f"http://localhost:{serverapp.port}{base_url}{LINK_PATH}",
+        "COLAB_LOCAL_DOWNLOAD_SECONDS": str(LINK_SECONDS),
     }
 
 
@@ -74,5 +81,5 @@ def give_kernels_google_colab(serverapp: ServerApp, options: ColabLocal) -> None
         return
     if os.environ.get(_DEFAULT_NAME_ENV):
         return
-    GoogleColabProvisioner.colab_environment = kernel_environment(options)
+    GoogleColabProvisioner.colab_environment = kernel_environment(serverapp, options)
     serverapp.config[_FACTORY]["default_provisioner_name"] = PROVISIONER_NAME

@@ -131,6 +131,8 @@ async def test_a_notebook_from_hosted_colab_runs_unchanged(server, content_dir, 
     assert oct(drive_file.parent.stat().st_mode & 0o777) == "0o700"
     assert not (content_dir / "drive").exists()  # unmounted
     assert cells[2].requests == []  # the server's secret: the page was not asked
+    # The page ran the download: the fallback link it was offered is gone again.
+    assert list((Path(server.home) / "data" / "colab_local" / "download-links").iterdir()) == []
     assert SECRET not in server.log
 
 
@@ -312,3 +314,46 @@ async def test_files_upload_reads_what_the_page_hands_over(server, tmp_path):
     (picker,) = cell.displays
     assert 'type="file"' in picker["text/html"]
     assert "_uploadFilesContinue(outputId)" in picker["text/html"]
+
+
+async def test_without_the_page_a_download_is_a_one_time_link_without_the_token(server, tmp_path):
+    report = tmp_path / "report.csv"
+    report.write_bytes(b"a,b\n" * 1000)
+    async with page(server, "direct") as colab_page:  # this page never runs the JavaScript
+        cell = await colab_page.run(
+            f"from google.colab import files\nfiles.download({str(report)!r})"
+        )
+    printed = cell.raise_error().stdout
+    assert "open this link once, within 10 min, in a browser on your laptop" in printed
+    assert server.token not in printed  # Colab saves outputs with the notebook
+    url = printed.split(": ")[-1].strip()
+    assert url.startswith(f"http://localhost:{server.port}/colab/download/")
+    path = url.split(f":{server.port}/", 1)[1]
+
+    first = await colab.direct_fetch(server.http_root, path, None, origin=None)
+    assert first.code == 200
+    assert first.body == report.read_bytes()
+    assert first.headers["Content-Disposition"] == "attachment; filename*=UTF-8''report.csv"
+    again = await colab.direct_fetch(server.http_root, path, None, origin=None)
+    assert again.code == 404  # one time
+    guessed = await colab.direct_fetch(server.http_root, "colab/download/" + "A" * 43, None)
+    assert guessed.code == 404
+    links = Path(server.home) / "data" / "colab_local" / "download-links"
+    assert list(links.iterdir()) == []
+
+
+async def test_an_expired_download_link_is_gone(server, tmp_path):
+    report = tmp_path / "old.bin"
+    report.write_bytes(b"old")
+    async with page(server, "direct") as colab_page:
+        cell = await colab_page.run(
+            f"from google.colab import files\nfiles.download({str(report)!r})"
+        )
+    path = cell.raise_error().stdout.split(f":{server.port}/", 1)[1].strip()
+    links = Path(server.home) / "data" / "colab_local" / "download-links"
+    (link,) = links.iterdir()
+    record = json.loads(link.read_text())
+    link.write_text(json.dumps({**record, "expires": 0}))
+    expired = await colab.direct_fetch(server.http_root, path, None, origin=None)
+    assert expired.code == 410
+    assert list(links.iterdir()) == []

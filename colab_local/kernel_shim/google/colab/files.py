@@ -14,11 +14,13 @@ import base64
 import collections
 import json
 import os
+import secrets
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-from google.colab import output
+from google.colab import _message, output
 
 __all__ = ["download", "upload", "upload_file", "view"]
 
@@ -71,7 +73,12 @@ def download(filename: str | os.PathLike[str]) -> None:
     comm_manager = get_ipython().kernel.comm_manager
     target = f"download_{uuid.uuid4()}"
 
+    link = None if _message._page_answered else _one_time_link(path, filename)
+
     def opened(comm: Any, _: Any) -> None:
+        _message._page_answered = True  # the page ran the download's JavaScript
+        if link is not None:
+            link.unlink(missing_ok=True)
         source = open(path, "rb")  # noqa: SIM115 (closed with the comm)
 
         def on_message(_: Any) -> None:
@@ -89,6 +96,31 @@ def download(filename: str | os.PathLike[str]) -> None:
     display(Javascript(_DOWNLOAD_JS))
     name, size = os.path.basename(filename), os.path.getsize(path)
     display(Javascript(f"download({json.dumps(target)}, {json.dumps(name)}, {size})"))
+    if link is not None:
+        url = os.environ["COLAB_LOCAL_DOWNLOAD_URL"] + link.stem
+        minutes = round(float(os.environ.get("COLAB_LOCAL_DOWNLOAD_SECONDS", "600")) / 60)
+        print(
+            f"If the download does not start (Colab's page has not answered this kernel "
+            f"yet), open this link once, within {minutes} min, in a browser on your laptop "
+            f"(through your tunnel): {url}"
+        )
+
+
+def _one_time_link(path: str, filename: str | os.PathLike[str]) -> Path | None:
+    """A one-time link file for the server's /colab/download/ (no token in it)."""
+    directory = os.environ.get("COLAB_LOCAL_DOWNLOAD_LINKS")
+    if not directory or "COLAB_LOCAL_DOWNLOAD_URL" not in os.environ:
+        return None
+    seconds = float(os.environ.get("COLAB_LOCAL_DOWNLOAD_SECONDS", "600"))
+    link = Path(directory) / f"{secrets.token_urlsafe(32)}.json"
+    record = {"path": path, "name": os.path.basename(filename), "expires": time.time() + seconds}
+    try:
+        fd = os.open(link, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except OSError:
+        return None
+    with os.fdopen(fd, "w") as f:
+        json.dump(record, f)
+    return link
 
 
 def _upload_files(multiple: bool) -> dict[str, bytes]:
