@@ -103,14 +103,12 @@ def test_legacy_never_imports_the_tunnel():
             assert not {e for e in edges if e.startswith("colab_local.tunnel")}, name
 
 
-def test_each_module_imports_alone_in_a_fresh_interpreter():
-    """Each module imported first, with nothing of colab_local (or upstream) loaded before."""
-    script = """
+_IMPORT_EACH_ALONE = """
 import importlib, json, sys
 failures = {}
+prefixes = tuple(json.loads(sys.argv[2]))
 for name in json.loads(sys.argv[1]):
-    ours = ("colab_local", "jupyter_http_over_ws")
-    for loaded in [m for m in sys.modules if m.split(".")[0] in ours]:
+    for loaded in [m for m in sys.modules if m.startswith(prefixes)]:
         del sys.modules[loaded]
     try:
         importlib.import_module(name)
@@ -118,14 +116,28 @@ for name in json.loads(sys.argv[1]):
         failures[name] = f"{type(e).__name__}: {e}"
 print(json.dumps(failures))
 """
+
+
+def import_failures(
+    names: list[str], forget: tuple[str, ...], env: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Each of ``names`` imported first in one fresh interpreter, the modules named
+    ``forget*`` dropped before each; why the ones that failed failed."""
     result = subprocess.run(
-        [sys.executable, "-c", script, json.dumps(all_modules())],
+        [sys.executable, "-c", _IMPORT_EACH_ALONE, json.dumps(names), json.dumps(forget)],
         capture_output=True,
         text=True,
         check=True,
         timeout=120,
+        env=env,
     )
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == {}
+    failures: dict[str, str] = json.loads(result.stdout.strip().splitlines()[-1])
+    return failures
+
+
+def test_each_module_imports_alone_in_a_fresh_interpreter():
+    """Each module imported first, with nothing of colab_local (or upstream) loaded before."""
+    assert import_failures(all_modules(), ("colab_local", "jupyter_http_over_ws")) == {}
 
 
 def test_a_fresh_import_of_upstream_runs_its_module_once():
@@ -159,25 +171,6 @@ def test_each_google_colab_module_imports_alone_outside_a_kernel():
         ".".join(path.relative_to(KERNEL_SHIM).with_suffix("").parts).removesuffix(".__init__")
         for path in KERNEL_SHIM.rglob("*.py")
     )
-    script = """
-import importlib, json, sys
-failures = {}
-for name in json.loads(sys.argv[1]):
-    for loaded in [m for m in sys.modules if m.startswith("google.colab")]:
-        del sys.modules[loaded]
-    try:
-        importlib.import_module(name)
-    except Exception as e:
-        failures[name] = f"{type(e).__name__}: {e}"
-print(json.dumps(failures))
-"""
-    result = subprocess.run(
-        [sys.executable, "-c", script, json.dumps(names)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-        env={"PYTHONPATH": str(KERNEL_SHIM), "PATH": "/usr/bin:/bin"},
-    )
     assert "google.colab.drive" in names
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == {}
+    env = {"PYTHONPATH": str(KERNEL_SHIM), "PATH": "/usr/bin:/bin"}
+    assert import_failures(names, ("google.colab",), env) == {}

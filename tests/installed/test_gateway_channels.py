@@ -13,7 +13,6 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.request import Request, urlopen
 
 import pytest
 
@@ -65,17 +64,6 @@ async def open_channel(process: JupyterProcess, flow: str, kernel_id: str, sessi
     return await colab.open_proxied_kernel(process.http_root, process.token, kernel_id, session)
 
 
-def delete_on_gateway(gateway: Gateway, kernel_id: str) -> None:
-    """What a gateway's admin (or its culler) does, on the gateway itself."""
-    gone = Request(
-        f"{gateway.url}/api/kernels/{kernel_id}",
-        method="DELETE",
-        headers={"Authorization": f"token {gateway.auth_token}"},
-    )
-    with urlopen(gone, timeout=30) as answer:
-        assert answer.status == 204
-
-
 async def until_closed(channel: Any) -> list[str]:
     """The execution states the notebook is told until its channel closes."""
     states: list[str] = []
@@ -108,7 +96,7 @@ async def test_an_open_channel_whose_kernel_the_gateway_lost_says_dead_and_close
     channel = await open_channel(process, flow, kernel_id, "s")
     assert await colab.execute(channel, "print(1)", "s") == "1\n"
 
-    delete_on_gateway(gateway, kernel_id)  # the gateway keeps its socket open: no news
+    gateway.delete_kernel(kernel_id)  # the gateway keeps its socket open: no news
     states = await until_closed(channel)
 
     assert states[-1] == "dead"

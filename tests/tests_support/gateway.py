@@ -16,6 +16,7 @@ import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.request import Request, urlopen
 
 from tests_support.server_process import (
     JupyterProcess,
@@ -113,6 +114,16 @@ class Gateway(JupyterProcess):
 
         wait_for(ready, READY_TIMEOUT, f"the {self.kind} to listen")
         return self
+
+    def delete_kernel(self, kernel_id: str) -> None:
+        """What the gateway's admin (or its culler) does, on the gateway itself."""
+        gone = Request(
+            f"{self.url}/api/kernels/{kernel_id}",
+            method="DELETE",
+            headers={"Authorization": f"token {self.auth_token}"},
+        )
+        with urlopen(gone, timeout=30) as answer:
+            assert answer.status == 204
 
     def front_args(self) -> list[str]:
         """The flags a user gives the front server: the gateway's URL and its token."""
