@@ -57,7 +57,11 @@ async def test_resources_report_this_servers_memory_disk_and_kernels(
         http_root, "api/sessions", token, method="POST", body=colab.session_body("m.ipynb")
     )
     kernel_id = json.loads(created.body)["kernel"]["id"]
+    channel = await colab.open_direct_kernel(http_root, token, kernel_id, "m")  # started
+    channel.close()
     answer = body_of(await direct_fetch(http_root, "api/colab/resources", token))
+    pid = jp_serverapp.kernel_manager.get_kernel(kernel_id).provisioner.pid
+    rss = psutil.Process(pid).memory_info().rss
 
     assert set(answer) == {"memory", "disks", "gpus"}
     memory = answer["memory"]
@@ -65,7 +69,7 @@ async def test_resources_report_this_servers_memory_disk_and_kernels(
     assert 0 < memory["freeBytes"] <= memory["totalBytes"]
     kernels = {k["uuid"]: k["usedBytes"] for k in memory["kernels"]}
     assert kernel_id in kernels
-    assert kernels[kernel_id] > 10 * 1024 * 1024  # a Python kernel's resident memory
+    assert rss / 2 <= kernels[kernel_id] <= rss * 2  # that kernel process's resident memory
     (disk,) = answer["disks"]
     usage = psutil.disk_usage(jp_serverapp.root_dir)
     assert disk["filesystem"]["label"] == "kernel"
