@@ -61,6 +61,18 @@ _MAX_REASON = 120  # a close reason is at most 123 bytes
 _OPEN_CHANNELS: dict[str, weakref.WeakSet[KernelHonestGatewayConnection]] = {}
 
 
+async def gone_from_gateway(kernel: Any, log: Any) -> bool:
+    """Whether the gateway says it no longer has ``kernel`` (a GatewayKernelManager), asked
+    with ``GET /api/kernels/<id>``, which gateways allow where listing is forbidden. False
+    while it has it, and when it cannot be asked (nothing new is known then)."""
+    try:
+        model = await kernel.refresh_model()
+    except Exception as e:  # the gateway is away
+        log.debug("colab_local | cannot ask the gateway about kernel %s: %s", kernel.kernel_id, e)
+        return False
+    return model is None
+
+
 def dead_status(session_id: str) -> str:
     """An IOPub status "dead" in Jupyter's JSON wire format, as jupyter_server sends for a
     kernel whose restart failed: frontends show a dead kernel and offer a new one."""
@@ -227,12 +239,7 @@ class KernelHonestGatewayConnection(GatewayWebSocketConnection):
 
     async def _kernel_gone(self) -> bool:
         """Whether the gateway said it no longer has the kernel; if so, the channel ends."""
-        try:
-            model = await self.kernel_manager.refresh_model()
-        except Exception as e:  # the gateway is away: nothing new is known
-            self.log.debug("colab_local | cannot ask the gateway about %s: %s", self.kernel_id, e)
-            return False
-        if model is not None or self.disconnected:
+        if self.disconnected or not await gone_from_gateway(self.kernel_manager, self.log):
             return False
         self.log.warning(
             "colab_local | kernel %s is gone from the gateway (culled, or lost in a gateway "

@@ -28,7 +28,10 @@ from colab_local.private_files import (
     create_private,
     ensure_private_directory,
 )
-from colab_local.startup.gateway_channels import ChannelReopeningGatewayManager
+from colab_local.startup.gateway_channels import (
+    ChannelReopeningGatewayManager,
+    gone_from_gateway,
+)
 
 if TYPE_CHECKING:
     from jupyter_server.serverapp import ServerApp
@@ -84,12 +87,7 @@ class ReattachingGatewaySessionManager(GatewaySessionManager):
         culled or lost in a gateway restart stayed "alive", and the notebook's channel
         never answered. Gone, the session is dropped, so the notebook gets a new kernel.
         """
-        try:
-            model = await self.kernel_manager.get_kernel(kernel_id).refresh_model()
-        except Exception as e:  # the gateway is away: nothing new is known
-            self.log.debug("colab_local | cannot ask the gateway about kernel %s: %s", kernel_id, e)
-            return False
-        if model is not None:
+        if not await gone_from_gateway(self.kernel_manager.get_kernel(kernel_id), self.log):
             return False
         self.log.warning(
             "colab_local | kernel %s is gone from the gateway (culled, or lost in a gateway "
