@@ -12,6 +12,7 @@ that is not a private regular file of this user is never used.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -28,7 +29,7 @@ from tornado import web
 from tornado.iostream import StreamClosedError
 
 from colab_local.options import data_directory
-from colab_local.private_files import ensure_private_directory
+from colab_local.private_files import ensure_private_directory, read_private
 from colab_local.state import ColabHandlerMixin
 
 PATH = "/colab/download/"
@@ -50,21 +51,18 @@ def prepare_links_directory() -> Path:
 
 
 def _take_link(link_id: str) -> dict[str, Any] | None:
-    """The link's record, deleted on the way (one time only); None if there is none."""
+    """The link's record, deleted on the way (one time only); None if there is none or it
+    is not a private regular file of this user (private_files' one rule)."""
     path = links_directory() / f"{link_id}.json"
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
+    text, _ = read_private(path)
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()  # the link itself, whatever it was
+    if text is None:
         return None
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
-        os.unlink(path)
-        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
-            return None
-        try:
-            record = json.loads(f.read(64 * 1024))
-        except ValueError:
-            return None
+    try:
+        record = json.loads(text)
+    except ValueError:
+        return None
     return record if isinstance(record, dict) else None
 
 
