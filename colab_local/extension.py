@@ -13,7 +13,7 @@ import os
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
-from colab_local import download_links, tunnel
+from colab_local import download_links
 from colab_local.connect import handler as connect_handler
 from colab_local.connection_info import banner_lines
 from colab_local.download_links import prepare_links_directory
@@ -35,6 +35,7 @@ from colab_local.startup.log_redaction import redact_server_logs
 from colab_local.startup.port_guard import explain_busy_port
 from colab_local.startup.server_token import apply_persisted_token
 from colab_local.state import SETTINGS_KEY, ColabState
+from colab_local.tunnel import handlers as tunnel
 
 if TYPE_CHECKING:
     from jupyter_server.serverapp import ServerApp

@@ -17,7 +17,7 @@ from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from colab_local import __version__, tunnel
+from colab_local import __version__
 from colab_local.connect.health import is_healthy, run_checks
 from colab_local.connect.kernel_probe import probe_kernel
 from colab_local.connect.kernels import where_kernels_run
@@ -29,6 +29,7 @@ from colab_local.connection_info import (
     tunnel_command,
 )
 from colab_local.state import ColabHandlerMixin, ColabState
+from colab_local.tunnel import handlers as tunnel
 
 if TYPE_CHECKING:
     from jupyter_server.serverapp import ServerApp

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 
 from jupyter_server.utils import url_path_join
 
-from colab_local import tunnel
 from colab_local.connect.check import Check
 from colab_local.connection_info import LAPTOP_PORT, tunnel_command
 from colab_local.options import COLAB_ORIGIN, ColabLocal
 from colab_local.startup.colab_settings import origin_problem
 from colab_local.startup.server_token import explicit_token_source, token_path
+from colab_local.tunnel import handlers as tunnel
 
 if TYPE_CHECKING:
     from jupyter_server.serverapp import ServerApp

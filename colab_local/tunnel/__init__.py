@@ -7,16 +7,3 @@
 - ``dispatch``: tunnelled requests answered by this server's own application, in process;
 - ``relay``: proxied WebSockets, connected only to this server's own sockets.
 """
-
-from __future__ import annotations
-
-from jupyter_server.utils import url_path_join
-
-from colab_local.tunnel.handlers import HANDLERS, PROTOCOL_VERSION, TunnelHandler
-
-__all__ = ["PROTOCOL_VERSION", "TunnelHandler", "handler_rules"]
-
-
-def handler_rules(base_url: str) -> list[tuple[str, type]]:
-    """Tornado URL rules for the endpoints, under the server's ``base_url``."""
-    return [(url_path_join(base_url, handler.PATH), handler) for handler in HANDLERS]

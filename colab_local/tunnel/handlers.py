@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from jupyter_server.auth.decorator import allow_unauthenticated
+from jupyter_server.utils import url_path_join
 from tornado import httpclient, httputil, web, websocket
 from tornado.concurrent import Future, future_set_result_unless_cancelled
 from tornado.ioloop import IOLoop
@@ -474,3 +475,8 @@ def without_query_param(uri: str, name: str) -> str:
 
 
 HANDLERS = (TunnelHandler, DiagnoseHandler, ProxiedSocketHandler)
+
+
+def handler_rules(base_url: str) -> list[tuple[str, type]]:
+    """Tornado URL rules for the endpoints, under the server's ``base_url``."""
+    return [(url_path_join(base_url, handler.PATH), handler) for handler in HANDLERS]
