@@ -2,7 +2,7 @@
 
 The wheel also carries ``colab_local_old_recipe.pth`` at its root (site-packages), which
 lets an old recipe's ``jupyter_http_over_ws`` extension import on today's stack however
-a user's config orders it (see colab_local/legacy/import_hook.py). setuptools installs
+a user's config orders it (see colab_local/http_over_ws/old_recipe_hook.py). setuptools installs
 data files relative to the environment's prefix only, so the file is added to the built
 wheel here, with its line in RECORD, so that ``pip uninstall`` removes it. Everything
 else is setuptools.build_meta, unchanged.
@@ -20,7 +20,7 @@ from setuptools.build_meta import *  # noqa: F403 (the rest of the PEP 517 inter
 
 PTH_NAME = "colab_local_old_recipe.pth"
 # One import, of a module that imports nothing but the standard library.
-PTH_LINE = b"import colab_local.legacy.import_hook\n"
+PTH_LINE = b"import colab_local.http_over_ws.old_recipe_hook\n"
 
 
 def build_wheel(

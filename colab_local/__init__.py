@@ -1,7 +1,7 @@
 """colab-local: a Jupyter server that Google Colab can use as its local runtime.
 
 This module only declares the extension points: the old recipe's import hook, installed
-with the package, imports ``colab_local.legacy.import_hook`` at every interpreter start,
+with the package, imports ``colab_local.http_over_ws.old_recipe_hook`` at every interpreter start,
 and so this module too. So it imports nothing at module level (annotations are strings);
 the server extension's modules are imported when jupyter_server links it.
 """

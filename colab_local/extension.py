@@ -13,29 +13,29 @@ import os
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
-from colab_local import download_links
-from colab_local.connect import handler as connect_handler
+from colab_local.config import ColabLocal
 from colab_local.connection_info import banner_lines
-from colab_local.download_links import prepare_links_directory
+from colab_local.diagnostics import handler as connect_handler
+from colab_local.diagnostics.contact_notes import note_colab_contacts
+from colab_local.http_over_ws import handlers as tunnel
+from colab_local.kernel_support import download_links
+from colab_local.kernel_support.download_links import prepare_links_directory
+from colab_local.kernel_support.provisioner import give_kernels_google_colab
 from colab_local.monitor import handlers as monitor
-from colab_local.options import ColabLocal
 from colab_local.private_files import PrivateFileError
-from colab_local.startup.colab_settings import (
+from colab_local.runtime import SETTINGS_KEY, ColabState
+from colab_local.server_config.colab_settings import (
     apply_colab_settings,
     warn_about_colab_breaking_values,
 )
-from colab_local.startup.contact_notes import note_colab_contacts
-from colab_local.startup.cors import cors_transform
-from colab_local.startup.gateway_channels import honest_gateway_channels
-from colab_local.startup.gateway_kernels import keep_gateway_kernels
-from colab_local.startup.gateway_owner import check_gateway_owner
-from colab_local.startup.google_colab import give_kernels_google_colab
-from colab_local.startup.kernel_sockets import kernel_websockets_without_nagle
-from colab_local.startup.log_redaction import redact_server_logs
-from colab_local.startup.port_guard import explain_busy_port
-from colab_local.startup.server_token import apply_persisted_token
-from colab_local.state import SETTINGS_KEY, ColabState
-from colab_local.tunnel import handlers as tunnel
+from colab_local.server_config.port_guard import explain_busy_port
+from colab_local.server_config.server_token import apply_persisted_token
+from colab_local.workarounds.cors import cors_transform
+from colab_local.workarounds.gateway_channels import honest_gateway_channels
+from colab_local.workarounds.gateway_kernels import keep_gateway_kernels
+from colab_local.workarounds.gateway_owner import check_gateway_owner
+from colab_local.workarounds.kernel_sockets import kernel_websockets_without_nagle
+from colab_local.workarounds.log_redaction import redact_server_logs
 
 if TYPE_CHECKING:
     from jupyter_server.serverapp import ServerApp

@@ -9,8 +9,8 @@ import pytest
 from jupyter_server.serverapp import ServerApp
 from traitlets.config import Config
 
-from colab_local.options import COLAB_ORIGIN, ColabLocal
-from colab_local.startup.colab_settings import (
+from colab_local.config import COLAB_ORIGIN, ColabLocal
+from colab_local.server_config.colab_settings import (
     apply_colab_settings,
     warn_about_colab_breaking_values,
 )

@@ -10,8 +10,8 @@ import sys
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from colab_local.connect import gpu_probe, kernel_probe, kernels
-from colab_local.connect.gpu_probe import GpuProbe
+from colab_local.diagnostics import gpu_probe, kernel_probe, kernels
+from colab_local.diagnostics.gpu_probe import GpuProbe
 from tests_support import colab_client as colab
 
 

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from colab_local.contacts import CONTACTS_KEPT
-from colab_local.state import SETTINGS_KEY
+from colab_local.diagnostics.contacts import CONTACTS_KEPT
+from colab_local.runtime import SETTINGS_KEY
 from tests_support import colab_client as colab
 from tests_support.colab_client import COLAB_ORIGIN, direct_fetch
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from colab_local.startup.cors import RESPONSE_HEADER
+from colab_local.workarounds.cors import RESPONSE_HEADER
 from tests_support.colab_client import COLAB_ORIGIN, direct_fetch
 
 PREFLIGHT = {

@@ -10,13 +10,13 @@ from typing import Any
 
 from jupyter_server.gateway.connections import GatewayWebSocketConnection
 
-from colab_local.options import ColabLocal
-from colab_local.startup.gateway_channels import (
+from colab_local.config import ColabLocal
+from colab_local.workarounds.gateway_channels import (
     KernelHonestGatewayConnection,
     dead_status,
     honest_gateway_channels,
 )
-from colab_local.startup.kernel_sockets import SETTING
+from colab_local.workarounds.kernel_sockets import SETTING
 
 
 def server_with(connection_class: type) -> Any:

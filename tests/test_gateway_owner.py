@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from colab_local.startup import gateway_owner
-from colab_local.startup.gateway_owner import listeners, loopback_port, owner_problem
+from colab_local.workarounds import gateway_owner
+from colab_local.workarounds.gateway_owner import listeners, loopback_port, owner_problem
 
 HEADER = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid\n"
 ROW = "   0: {} 00000000:0000 0A 00000000:00000000 00:00000000 00000000 {} 0 1\n"

@@ -14,7 +14,7 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.httpclient import HTTPClientError
 
-from colab_local.tunnel import handlers
+from colab_local.http_over_ws import handlers
 from tests_support import colab_client as colab
 
 EVIL = "https://evil.example"

@@ -11,8 +11,8 @@ import socket
 
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
 
-from colab_local.startup.kernel_sockets import without_nagle
-from colab_local.tunnel.handlers import ProxiedSocketHandler, TunnelHandler
+from colab_local.http_over_ws.handlers import ProxiedSocketHandler, TunnelHandler
+from colab_local.workarounds.kernel_sockets import without_nagle
 from tests_support import colab_client as colab
 
 

@@ -92,15 +92,16 @@ def test_the_cycle_finder_finds_a_cycle():
 
 def test_colab_local_has_no_import_cycles():
     graph = import_graph()
-    assert "colab_local.tunnel.upstream" in graph
+    assert "colab_local.http_over_ws.upstream" in graph
     assert find_cycle(graph) is None
 
 
-def test_legacy_never_imports_the_tunnel():
+def test_the_old_recipe_hook_never_imports_the_tunnel():
+    """It runs at every Python start; the stand-ins when upstream is imported."""
     graph = import_graph()
-    for name, edges in graph.items():
-        if name.startswith("colab_local.legacy"):
-            assert not {e for e in edges if e.startswith("colab_local.tunnel")}, name
+    start_up = {"colab_local.http_over_ws.old_recipe_hook", "colab_local.http_over_ws.stand_ins"}
+    for name in start_up:
+        assert graph[name] <= start_up | {"colab_local"}, name
 
 
 _IMPORT_EACH_ALONE = """
@@ -143,7 +144,7 @@ def test_each_module_imports_alone_in_a_fresh_interpreter():
 def test_a_fresh_import_of_upstream_runs_its_module_once():
     """Through the old recipe's hook: upstream's __init__ runs once, not nested in itself."""
     script = (
-        "import colab_local.legacy.import_hook as hook; hook.install(); "
+        "import colab_local.http_over_ws.old_recipe_hook as hook; hook.install(); "
         "import jupyter_http_over_ws, sys; "
         "print(sorted(m for m in sys.modules if m.startswith('colab_local')))"
     )
@@ -162,7 +163,13 @@ def test_a_fresh_import_of_upstream_runs_its_module_once():
     assert executed.count("jupyter_http_over_ws") == 1
     assert executed.count("jupyter_http_over_ws.handlers") == 1
     loaded = eval(result.stdout.strip())  # noqa: S307 (our own script's printed list)
-    assert not [m for m in loaded if m.startswith("colab_local.tunnel")], loaded
+    hook_only = {
+        "colab_local",
+        "colab_local.http_over_ws",
+        "colab_local.http_over_ws.old_recipe_hook",
+        "colab_local.http_over_ws.stand_ins",
+    }
+    assert set(loaded) <= hook_only, loaded
 
 
 def test_each_google_colab_module_imports_alone_outside_a_kernel():

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from colab_local.startup.log_redaction import SecretRedactor, redact
+from colab_local.workarounds.log_redaction import SecretRedactor, redact
 
 SECRET_TOKEN = "s3cr3t-t0ken-value"
 

@@ -9,9 +9,9 @@ import stat
 
 import pytest
 
+from colab_local.cli.service_units import write_gateway_env_file, write_unit
 from colab_local.private_files import PrivateFileError, read_private
-from colab_local.service.units import write_gateway_env_file, write_unit
-from colab_local.startup.gateway_kernels import private_sessions_database
+from colab_local.workarounds.gateway_kernels import private_sessions_database
 
 LOG = logging.getLogger("test.private_files")
 needs_root = pytest.mark.skipif(os.getuid() != 0, reason="giving a file to another user needs root")

@@ -13,7 +13,7 @@ JUPYTER_403 = """[W 2026-11-26 15:11:43.078 ServerApp] wrote error: 'Forbidden'
 
 OURS = """[E 2026-11-26 15:11:43.078 ServerApp] Uncaught exception GET /http_over_websocket
     Traceback (most recent call last):
-      File "colab_local/tunnel/handlers.py", line 1, in on_message
+      File "colab_local/http_over_ws/handlers.py", line 1, in on_message
     RuntimeError: boom"""
 
 

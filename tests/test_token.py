@@ -14,9 +14,9 @@ import pytest
 from jupyter_server.serverapp import ServerApp
 from traitlets.config import Config
 
-from colab_local.options import ColabLocal
-from colab_local.startup.server_token import apply_persisted_token
-from colab_local.startup.token_store import (
+from colab_local.config import ColabLocal
+from colab_local.server_config.server_token import apply_persisted_token
+from colab_local.server_config.token_store import (
     TokenFileError,
     is_valid_token,
     load_or_create,

@@ -17,8 +17,8 @@ from jupyter_server.services.kernels.connection.base import (
 from tornado import httpclient, websocket
 from tornado.httpclient import HTTPClientError
 
-from colab_local.tunnel import handlers
-from colab_local.tunnel.handlers import PROTOCOL_VERSION, close_reason, without_query_param
+from colab_local.http_over_ws import handlers
+from colab_local.http_over_ws.handlers import PROTOCOL_VERSION, close_reason, without_query_param
 from tests_support import colab_client as colab
 
 pytestmark = pytest.mark.usefixtures("jp_serverapp")
@@ -197,7 +197,7 @@ def test_upstream_imports_without_distutils_and_leaves_notebook_intact():
         sys.meta_path.insert(0, NoDistutils())
         sys.modules.pop("distutils", None)
         import notebook
-        import colab_local.tunnel.handlers as tunnel
+        import colab_local.http_over_ws.handlers as tunnel
         import jupyter_http_over_ws
 
         assert tunnel.upstream.__name__ == "jupyter_http_over_ws.handlers"

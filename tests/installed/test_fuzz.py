@@ -64,7 +64,7 @@ messages = st.fixed_dictionaries(
 
 
 def is_valid(message):
-    """The rules a request must meet (colab_local.tunnel.messages), as a test oracle."""
+    """The rules a request must meet (colab_local.http_over_ws.messages), as a test oracle."""
     if not isinstance(message, dict) or not {"message_id", "method", "path"} <= message.keys():
         return False
     mid, method, path = message["message_id"], message["method"], message["path"]

@@ -56,7 +56,7 @@ def test_wheel_installs_the_old_recipes_import_hook_and_records_it(dist):
         names = archive.namelist()
         hook = archive.read("colab_local_old_recipe.pth")
         record = next(archive.read(n) for n in names if n.endswith(".dist-info/RECORD"))
-    assert hook == b"import colab_local.legacy.import_hook\n"
+    assert hook == b"import colab_local.http_over_ws.old_recipe_hook\n"
     assert b"colab_local_old_recipe.pth,sha256=" in record  # pip uninstall removes it
     assert names[-1].endswith(".dist-info/RECORD")
 

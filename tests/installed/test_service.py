@@ -14,8 +14,8 @@ import sys
 
 import pytest
 
-from colab_local.service import app as service_app
-from colab_local.service.units import (
+from colab_local.cli import service as service_app
+from colab_local.cli.service_units import (
     MARKER,
     UnitValueError,
     exec_command,

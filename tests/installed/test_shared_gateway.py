@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from colab_local.service.units import kernel_gateway_port
+from colab_local.cli.service_units import kernel_gateway_port
 from tests_support import colab_client as colab
 from tests_support.gateway import Gateway
 from tests_support.server_process import JupyterProcess, free_port, isolated_env, wait_for

@@ -16,11 +16,15 @@ from pathlib import Path
 
 SITE_PACKAGES = Path(sysconfig.get_path("purelib"))
 PTH = SITE_PACKAGES / "colab_local_old_recipe.pth"
-HOOK_MODULES = ["colab_local", "colab_local.legacy", "colab_local.legacy.import_hook"]
+HOOK_MODULES = [
+    "colab_local",
+    "colab_local.http_over_ws",
+    "colab_local.http_over_ws.old_recipe_hook",
+]
 
 
 def test_the_pth_is_one_import_of_the_hook_module():
-    assert PTH.read_text() == "import colab_local.legacy.import_hook\n"
+    assert PTH.read_text() == "import colab_local.http_over_ws.old_recipe_hook\n"
 
 
 def test_the_hook_loads_only_itself_at_interpreter_start():
@@ -50,8 +54,8 @@ print(json.dumps({{"added": added, "finders": finders}}))
 def test_a_normal_start_loads_no_typing_and_no_importlib_abc():
     script = (
         "import sys; print(' '.join(m for m in ('typing', 'importlib.abc', "
-        "'importlib.machinery', 'importlib.resources', 'colab_local.tunnel', "
-        "'colab_local.legacy.stand_ins') if m in sys.modules))"
+        "'importlib.machinery', 'importlib.resources', 'colab_local.http_over_ws', "
+        "'colab_local.http_over_ws.stand_ins') if m in sys.modules))"
     )
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60

@@ -1,0 +1,1 @@
+"""``jupyter colab …``: the subcommands, each importing only what it uses."""

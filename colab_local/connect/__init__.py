@@ -1,9 +1,0 @@
-"""``/colab/connect``: the URL to paste into Colab and the server's health.
-
-- ``handler``: the page and its JSON, and the on-demand kernel probe endpoint;
-- ``page``: the page's HTML;
-- ``health``: all checks, run together; ``check``: one check's answer;
-- ``server_checks``: this server's settings; ``kernels``: where kernels run, and what;
-- ``gpu_probe``: this server's GPUs (``nvidia-smi``, once, in the background);
-- ``kernel_probe``: what a notebook's kernel will really see, asked of a short-lived kernel.
-"""
