@@ -21,12 +21,12 @@ from jupyter_server.utils import url_path_join
 from traitlets import Bool, Integer
 
 from colab_local import __version__
+from colab_local.cli.secret import ColabSecretApp
 from colab_local.cli.service import ColabServiceApp
 from colab_local.cli.subcommand import ColabSubcommand
 from colab_local.cli.tidy import ColabTidyApp
 from colab_local.config import ColabLocal
 from colab_local.connection_info import LAPTOP_PORT, colab_url, tunnel_command
-from colab_local.kernel_support.secret_store import ColabSecretApp
 from colab_local.server_config.colab_settings import user_value
 from colab_local.server_config.server_token import token_path
 from colab_local.server_config.token_store import TokenFileError, read, rotate
