@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from jupyter_core.paths import jupyter_data_dir
 from traitlets import Bool, Float, Integer, List, Unicode
 from traitlets.config import Configurable
 
 COLAB_ORIGIN = "https://colab.research.google.com"
-
-
-def data_directory() -> Path:
-    """Where colab-local keeps its files: ``colab_local`` in ``jupyter --data-dir``."""
-    return Path(jupyter_data_dir()) / "colab_local"
 
 
 COLAB_PORT = 8888

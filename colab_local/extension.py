@@ -19,7 +19,7 @@ from colab_local.diagnostics import handler as connect_handler
 from colab_local.diagnostics.contact_notes import note_colab_contacts
 from colab_local.http_over_ws import handlers as tunnel
 from colab_local.kernel_support import download_links
-from colab_local.kernel_support.download_links import prepare_links_directory
+from colab_local.kernel_support.download_links import prepare_download_links_directory
 from colab_local.kernel_support.provisioner import give_kernels_google_colab
 from colab_local.monitor import handlers as monitor
 from colab_local.private_files import PrivateFileError
@@ -77,7 +77,7 @@ def load(serverapp: ServerApp) -> None:
     )
     if state.options.google_colab:
         try:
-            prepare_links_directory()
+            prepare_download_links_directory()
             web_app.add_handlers(".*$", download_links.handler_rules(base_url))  # type: ignore[no-untyped-call]
         except (PrivateFileError, OSError) as e:
             serverapp.log.warning(

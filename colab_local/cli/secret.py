@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from colab_local.cli.subcommand import ColabSubcommand
-from colab_local.kernel_support.provisioner import secrets_file
 from colab_local.kernel_support.secret_store import SECRET_NAME, SecretsError, change, load
+from colab_local.paths import secrets_file
 from colab_local.private_files import PrivateFileError
 
 

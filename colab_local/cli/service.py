@@ -26,7 +26,7 @@ from colab_local.cli.service_units import (
     write_unit,
 )
 from colab_local.cli.subcommand import ColabSubcommand
-from colab_local.config import data_directory
+from colab_local.paths import gateway_env_file
 from colab_local.private_files import PrivateFileError
 
 
@@ -80,7 +80,7 @@ class ColabServiceApp(ColabSubcommand):
         directory = Path(self.directory or Path.cwd()).expanduser().resolve()
         if not directory.is_dir():
             self.fail(f"{directory} is not a directory")
-        env_file = gateway_env_path() if self.kernel_gateway else None
+        env_file = gateway_env_file() if self.kernel_gateway else None
         if env_file is not None and importlib.util.find_spec("kernel_gateway") is None:
             self.fail(
                 "--kernel-gateway needs Jupyter Kernel Gateway in this environment: "
@@ -141,8 +141,3 @@ class ColabServiceApp(ColabSubcommand):
             self.fail(f"{path} was not written by jupyter colab service; left alone")
         path.unlink()
         print(f"Removed {path}. If it was enabled: systemctl --user disable --now {path.name}")
-
-
-def gateway_env_path() -> Path:
-    """The private file with the token the server and its kernel gateway share."""
-    return data_directory() / "kernel-gateway.env"

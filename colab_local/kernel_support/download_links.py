@@ -28,7 +28,7 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.iostream import StreamClosedError
 
-from colab_local.config import data_directory
+from colab_local.paths import download_links_directory
 from colab_local.private_files import ensure_private_directory, read_private
 from colab_local.runtime import ColabHandlerMixin
 
@@ -39,13 +39,9 @@ CHUNK_BYTES = 1024 * 1024
 _ID = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
-def links_directory() -> Path:
-    return data_directory() / "download-links"
-
-
-def prepare_links_directory() -> Path:
+def prepare_download_links_directory() -> Path:
     """At load time: the private directory kernels write link files into."""
-    directory = links_directory()
+    directory = download_links_directory()
     ensure_private_directory(directory)
     return directory
 
@@ -53,7 +49,7 @@ def prepare_links_directory() -> Path:
 def _take_link(link_id: str) -> dict[str, Any] | None:
     """The link's record, deleted on the way (one time only); None if there is none or it
     is not a private regular file of this user (private_files' one rule)."""
-    path = links_directory() / f"{link_id}.json"
+    path = download_links_directory() / f"{link_id}.json"
     text, _ = read_private(path)
     with contextlib.suppress(FileNotFoundError):
         path.unlink()  # the link itself, whatever it was

@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
-from colab_local.config import ColabLocal, data_directory
-from colab_local.kernel_support.download_links import LINK_SECONDS, links_directory
+from colab_local.config import ColabLocal
+from colab_local.kernel_support.download_links import LINK_SECONDS
 from colab_local.kernel_support.download_links import PATH as LINK_PATH
+from colab_local.paths import download_links_directory, secrets_file
 
 if TYPE_CHECKING:
     from jupyter_server.serverapp import ServerApp
@@ -35,11 +36,6 @@ _FACTORY = "KernelProvisionerFactory"
 _DEFAULT_NAME_ENV = "JUPYTER_DEFAULT_PROVISIONER_NAME"
 
 
-def secrets_file() -> Path:
-    """This server's secrets (``jupyter colab secret``): one private file."""
-    return data_directory() / "secrets.json"
-
-
 def kernel_environment(serverapp: ServerApp, options: ColabLocal) -> dict[str, str]:
     """What a Python kernel's google.colab reads (the port: the one configured, which the
     user's tunnel forwards)."""
@@ -48,7 +44,7 @@ def kernel_environment(serverapp: ServerApp, options: ColabLocal) -> dict[str, s
         "COLAB_LOCAL_DRIVE_DIRECTORY": str(Path(options.drive_directory).expanduser()),
         "COLAB_LOCAL_SECRETS_FILE": str(secrets_file()),
         "COLAB_LOCAL_PAGE_TIMEOUT": f"{options.page_reply_timeout:g}",
-        "COLAB_LOCAL_DOWNLOAD_LINKS": str(links_directory()),
+        "COLAB_LOCAL_DOWNLOAD_LINKS": str(download_links_directory()),
         "COLAB_LOCAL_DOWNLOAD_URL": f"http://localhost:{serverapp.port}{base_url}{LINK_PATH}",
         "COLAB_LOCAL_DOWNLOAD_SECONDS": str(LINK_SECONDS),
     }

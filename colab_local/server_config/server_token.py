@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from colab_local.config import ColabLocal
-from colab_local.server_config.token_store import TokenFileError, default_token_path, load_or_create
+from colab_local.paths import default_token_file
+from colab_local.server_config.token_store import TokenFileError, load_or_create
 
 if TYPE_CHECKING:
     from jupyter_server.serverapp import ServerApp
@@ -34,7 +35,7 @@ TOKEN_ENV_VARS = ("JUPYTER_TOKEN", "JUPYTER_TOKEN_FILE")
 
 
 def token_path(options: ColabLocal) -> Path:
-    return Path(options.token_file).expanduser() if options.token_file else default_token_path()
+    return Path(options.token_file).expanduser() if options.token_file else default_token_file()
 
 
 def explicit_token_source(config: Any, environ: dict[str, str] | os._Environ[str]) -> str | None:

@@ -12,7 +12,6 @@ import re
 import secrets
 from pathlib import Path
 
-from colab_local.config import data_directory
 from colab_local.private_files import (
     PrivateFileError,
     ensure_private_directory,
@@ -27,11 +26,6 @@ _TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,}$")
 
 #: The token file's errors are the private-file rule's.
 TokenFileError = PrivateFileError
-
-
-def default_token_path() -> Path:
-    """``colab_local/token`` in the Jupyter data directory (``jupyter --data-dir``)."""
-    return data_directory() / "token"
 
 
 def new_token() -> str:

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 from jupyter_server.gateway.gateway_client import GatewayClient
 from jupyter_server.gateway.managers import GatewaySessionManager
 
-from colab_local.config import ColabLocal, data_directory
+from colab_local.config import ColabLocal
+from colab_local.paths import sessions_database
 from colab_local.private_files import (
     PrivateFileError,
     check_private,
@@ -96,11 +97,6 @@ class ReattachingGatewaySessionManager(GatewaySessionManager):
         )
         self.kernel_manager.remove_kernel(kernel_id)
         return True
-
-
-def sessions_database(port: int) -> Path:
-    """Where sessions are kept for the server on ``port`` (one file per server)."""
-    return data_directory() / f"sessions-{port}.db"
 
 
 def private_sessions_database(database: Path, log: logging.Logger) -> None:
