@@ -205,3 +205,30 @@ def test_a_hung_nvml_answers_no_gpus_once_its_reading_is_stale(tmp_path, monkeyp
         gpus.release_nvml()
     gpus.wait_for_queries(sampler, sampler.queries + 1)
     wait_for(lambda: len(sampler.readings()) == 2, 10, "readings again")
+
+
+@pytest.mark.parametrize("output", ["invalid-utf8", "superscript-index", "infinite-memory"])
+def test_any_nvidia_smi_output_leaves_the_sampler_running_and_gpus_come_back(
+    tmp_path, monkeypatch, caplog, output
+):
+    """Garbage from the tool is one log line and no GPUs; once it answers again, GPUs."""
+    gpus = FakeGpus(tmp_path)
+    gpus.break_nvidia_smi(output)
+    without_nvml(monkeypatch)
+    monkeypatch.setenv("PATH", str(gpus.bin))
+    sampler = GpuSampler(logging.getLogger("test-monitor"), interval=0.05, timeout=2)
+    with caplog.at_level(logging.DEBUG, "test-monitor"):
+        readings = sampled(sampler)
+        gpus.wait_for_queries(sampler, sampler.queries + 2)
+    assert sampler._thread is not None
+    assert sampler._thread.is_alive()
+    assert not [r for r in caplog.records if r.exc_info], "no traceback"
+    if output == "infinite-memory":  # a reading, with the unknown memory as 0
+        assert [g["memoryUsedBytes"] for g in readings] == [0]
+    elif output == "invalid-utf8":  # a reading, the undecodable bytes replaced
+        assert [g["name"] for g in readings] == ["NVIDIA \ufffd\ufffd"]
+    else:
+        assert readings == []
+    gpus.break_nvidia_smi("ok")
+    wait_for(lambda: len(sampler.readings()) == 2, 10, "the GPUs back")
+    assert sampler.readings() == gpus.expected(ever_used=[True, False])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import shutil
 import subprocess
 import threading
@@ -36,10 +37,12 @@ def _percent(value: Any) -> float:
 
 
 def _mib(value: str) -> int:
+    """MiB as bytes; unknown ("[N/A]", "inf", "nan") as 0."""
     try:
-        return int(float(value) * MIB)
+        number = float(value)
     except ValueError:
         return 0
+    return int(number * MIB) if math.isfinite(number) and number >= 0 else 0
 
 
 def read_nvidia_smi(nvidia_smi: str, timeout: float) -> list[dict[str, Any]]:
@@ -48,7 +51,6 @@ def read_nvidia_smi(nvidia_smi: str, timeout: float) -> list[dict[str, Any]]:
         done = subprocess.run(  # noqa: S603 (a fixed argv, the nvidia-smi on PATH)
             [nvidia_smi, NVIDIA_SMI_QUERY, "--format=csv,nounits,noheader"],
             capture_output=True,
-            text=True,
             timeout=timeout,
             check=False,
         )
@@ -56,12 +58,15 @@ def read_nvidia_smi(nvidia_smi: str, timeout: float) -> list[dict[str, Any]]:
         raise GpuQueryError(f"nvidia-smi did not answer within {timeout:g} s") from None
     except OSError as e:
         raise GpuQueryError(f"nvidia-smi could not run: {e.strerror}") from None
+    # Whatever bytes it prints: a driver's garbage never stops the sampler.
+    stdout = done.stdout.decode(errors="replace")
     if done.returncode != 0:
-        raise GpuQueryError(f"nvidia-smi exited {done.returncode}: {done.stderr.strip()[:200]}")
+        stderr = done.stderr.decode(errors="replace").strip()[:200]
+        raise GpuQueryError(f"nvidia-smi exited {done.returncode}: {stderr}")
     rows = []
-    for line in done.stdout.splitlines():
+    for line in stdout.splitlines():
         fields = [field.strip() for field in line.split(",")]
-        if len(fields) != 6 or not fields[0].isdigit():
+        if len(fields) != 6 or not (fields[0].isascii() and fields[0].isdigit()):
             raise GpuQueryError(f"nvidia-smi answered an unexpected line: {line[:200]!r}")
         rows.append((int(fields[0]), fields))
     return [
@@ -204,27 +209,33 @@ class GpuSampler:
         gpus: list[dict[str, Any]] = []
         self.queries += 1
         try:
-            if nvml is not None:
-                try:
-                    gpus = nvml.read()
-                except GpuQueryError as e:
-                    self._log_once("nvml", "colab_local | resource monitor: %s", e)
-                    if nvidia_smi is None:
-                        nvidia_smi = shutil.which("nvidia-smi")
-                    if nvidia_smi is None:
-                        raise
-                    gpus = read_nvidia_smi(nvidia_smi, self.timeout)
-            elif nvidia_smi is not None:
-                gpus = read_nvidia_smi(nvidia_smi, self.timeout)
+            gpus = self._query(nvml, nvidia_smi)
         except GpuQueryError as e:
             self._log_once("query", "colab_local | resource monitor shows no GPUs: %s", e)
-            gpus = []
+        except Exception as e:  # anything else a driver or tool returns: one line, once
+            self._log_once(
+                "unexpected",
+                "colab_local | resource monitor shows no GPUs: the GPU query failed: %s: %s",
+                type(e).__name__,
+                e,
+            )
         with self._lock:
             for index, gpu in enumerate(gpus):
                 used = self._ever_used.get(index, False) or gpu["memoryUsedBytes"] > 0
                 self._ever_used[index] = used
                 gpu["everUsed"] = used
             self._gpus, self._taken_at = gpus, time.monotonic()
+
+    def _query(self, nvml: Nvml | None, nvidia_smi: str | None) -> list[dict[str, Any]]:
+        if nvml is not None:
+            try:
+                return nvml.read()
+            except GpuQueryError as e:
+                self._log_once("nvml", "colab_local | resource monitor: %s", e)
+                nvidia_smi = nvidia_smi or shutil.which("nvidia-smi")
+                if nvidia_smi is None:
+                    raise
+        return read_nvidia_smi(nvidia_smi, self.timeout) if nvidia_smi is not None else []
 
     def _log_once(self, key: str, message: str, *args: Any, level: int = logging.WARNING) -> None:
         if key not in self._logged:

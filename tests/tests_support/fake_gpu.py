@@ -109,6 +109,15 @@ if mode == "hangs":
 if mode == "garbles":
     print("No devices were found")
     sys.exit(0)
+if mode == "invalid-utf8":
+    sys.stdout.buffer.write(b"0, NVIDIA \\xff\\xfe, 1024, 81920, 37, 12\\n")
+    sys.exit(0)
+if mode == "superscript-index":
+    print("\\u00b2, NVIDIA L4, 0, 23034, 0, 0")
+    sys.exit(0)
+if mode == "infinite-memory":
+    print("0, NVIDIA L4, inf, nan, 0, 0")
+    sys.exit(0)
 if sys.argv[1:] == ["-L"]:
     for index, gpu in enumerate(state["gpus"]):
         print(f"GPU {{index}}: {{gpu[0]}} (UUID: GPU-{{index}}-fake)")
