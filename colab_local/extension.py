@@ -85,8 +85,8 @@ def load(serverapp: ServerApp) -> None:
                 "page): %s",
                 e,
             )
+    state.gpu_sampler.log = serverapp.log
     if state.options.resource_monitor:
-        state.gpu_sampler.log = serverapp.log
         web_app.add_handlers(".*$", monitor.handler_rules(base_url))  # type: ignore[no-untyped-call]
     note_colab_contacts(serverapp, state.contacts)
     honest_gateway_channels(serverapp, state.options)
@@ -109,7 +109,7 @@ def load(serverapp: ServerApp) -> None:
 
 async def start(serverapp: ServerApp) -> None:
     """Runs once the server listens: the port in the banner is the bound one."""
-    serverapp.web_app.settings[SETTINGS_KEY].gpu_probe.start()
+    serverapp.web_app.settings[SETTINGS_KEY].gpu_sampler.demand()  # the page's first reading
     serverapp.log.info("\n".join(banner_lines(serverapp)))
     # From now on no log line carries a token: the URL to paste has been printed.
     redact_server_logs(serverapp)

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from colab_local.config import ColabLocal
 from colab_local.diagnostics.contacts import ContactLog
-from colab_local.diagnostics.gpu_probe import GpuProbe
 from colab_local.monitor.gpus import GpuSampler
 
 if TYPE_CHECKING:
@@ -24,7 +23,6 @@ class ColabState:
     persisted_token: str | None = None
     #: The port configured, before Jupyter's port_retries could move the server off it.
     configured_port: int | None = None
-    gpu_probe: GpuProbe = field(default_factory=GpuProbe)
     #: GPU readings for Colab's resource monitor (a thread, from the first request on).
     gpu_sampler: GpuSampler = field(default_factory=GpuSampler)
     #: The last requests from Colab's page ("is Colab reaching me?").

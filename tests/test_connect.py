@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import stat
 import sys
 
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from colab_local.diagnostics import gpu_probe, kernel_probe, kernels
-from colab_local.diagnostics.gpu_probe import GpuProbe
+from colab_local.diagnostics import kernel_probe, kernels
 from tests_support import colab_client as colab
 
 
@@ -187,57 +184,6 @@ async def test_credentials_off_fails_its_check(jp_fetch):
     check = next(c for c in report["checks"] if c["name"] == "credentials allowed")
     assert check["ok"] is False
     assert "allow_credentials" in check["fix"]
-
-
-@pytest.fixture
-def fake_nvidia_smi(tmp_path, monkeypatch):
-    def install(script: str) -> None:
-        bin_dir = tmp_path / "bin"
-        bin_dir.mkdir(exist_ok=True)
-        tool = bin_dir / "nvidia-smi"
-        tool.write_text("#!/bin/sh\n" + script)
-        tool.chmod(tool.stat().st_mode | stat.S_IXUSR)
-        monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-
-    return install
-
-
-async def test_gpu_probe_lists_gpus(fake_nvidia_smi):
-    fake_nvidia_smi(
-        'echo "NVIDIA A100-SXM4-40GB, 40960 MiB"\necho "NVIDIA A100-SXM4-40GB, 40960 MiB"\n'
-    )
-    probe = GpuProbe()
-    probe.start()
-    await probe.task
-    assert (
-        probe.detail
-        == "2 GPU(s): NVIDIA A100-SXM4-40GB, 40960 MiB; NVIDIA A100-SXM4-40GB, 40960 MiB"
-    )
-
-
-async def test_gpu_probe_is_time_limited(fake_nvidia_smi, monkeypatch):
-    fake_nvidia_smi("exec sleep 30\n")
-    monkeypatch.setattr(gpu_probe, "GPU_PROBE_TIMEOUT", 0.3)
-    probe = GpuProbe()
-    probe.start()
-    await probe.task
-    assert "did not answer" in probe.detail
-
-
-async def test_gpu_probe_without_nvidia_smi(monkeypatch, tmp_path):
-    monkeypatch.setenv("PATH", str(tmp_path))
-    probe = GpuProbe()
-    probe.start()
-    await probe.task
-    assert probe.detail.startswith("none found")
-
-
-async def test_gpu_probe_reports_a_failing_tool(fake_nvidia_smi):
-    fake_nvidia_smi("echo 'NVIDIA-SMI has failed' >&2\nexit 9\n")
-    probe = GpuProbe()
-    probe.start()
-    await probe.task
-    assert probe.detail == "nvidia-smi failed (exit 9)"
 
 
 class FakeChannels:

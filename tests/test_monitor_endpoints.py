@@ -232,3 +232,45 @@ def test_any_nvidia_smi_output_leaves_the_sampler_running_and_gpus_come_back(
     gpus.break_nvidia_smi("ok")
     wait_for(lambda: len(sampler.readings()) == 2, 10, "the GPUs back")
     assert sampler.readings() == gpus.expected(ever_used=[True, False])
+
+
+def test_the_gpus_are_described_in_one_line(tmp_path, monkeypatch):
+    gpus = FakeGpus(tmp_path)
+    without_nvml(monkeypatch)
+    monkeypatch.setenv("PATH", str(gpus.bin))
+    sampler = GpuSampler(interval=0.05)
+    assert sampler.describe() == "probing..."
+    sampled(sampler)
+    assert sampler.describe() == (
+        "2 GPU(s) (nvidia-smi): NVIDIA A100-SXM4-80GB, 81920 MiB; NVIDIA L4, 23034 MiB"
+    )
+
+
+def test_nvml_is_named_as_the_source_when_it_answers(tmp_path, monkeypatch):
+    gpus = FakeGpus(tmp_path)
+    fake_nvml(monkeypatch, gpus)
+    sampler = GpuSampler(interval=0.05)
+    sampled(sampler)
+    assert sampler.describe().startswith("2 GPU(s) (NVML): NVIDIA A100-SXM4-80GB")
+
+
+def test_no_gpu_tool_is_described_as_none_found(tmp_path, monkeypatch):
+    without_nvml(monkeypatch)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    sampler = GpuSampler(interval=0.05)
+    sampled(sampler)
+    assert sampler.describe().startswith("none found (no NVML, no nvidia-smi")
+
+
+@pytest.mark.parametrize(
+    ("failure", "said"),
+    [("fails", "nvidia-smi exited 9"), ("hangs", "did not answer within 0.3 s")],
+)
+def test_a_failing_gpu_tool_is_described_with_its_failure(tmp_path, monkeypatch, failure, said):
+    gpus = FakeGpus(tmp_path)
+    gpus.break_nvidia_smi(failure)
+    without_nvml(monkeypatch)
+    monkeypatch.setenv("PATH", str(gpus.bin))
+    sampler = GpuSampler(interval=0.05, timeout=0.3)
+    sampled(sampler)
+    assert said in sampler.describe()

@@ -4,7 +4,6 @@
 - ``page``: the page's HTML;
 - ``health``: all checks, run together; ``check``: one check's answer;
 - ``server_checks``: this server's settings; ``kernels``: where kernels run, and what;
-- ``gpu_probe``: this server's GPUs (``nvidia-smi``, once, in the background);
 - ``kernel_probe``: what a notebook's kernel will really see, asked of a short-lived kernel;
 - ``contacts`` and ``contact_notes``: the last requests of Colab's page, noted as they come.
 """

@@ -55,7 +55,7 @@ async def run_checks(serverapp: ServerApp, state: ColabState, colab_url: str) ->
     ]
     checks += await _guarded_async("kernel", lambda: kernels.kernel_checks(serverapp))
     checks += [
-        _guarded("accelerators", lambda: kernels.check_gpu(serverapp, state.gpu_probe)),
+        _guarded("accelerators", lambda: kernels.check_gpu(serverapp, state.gpu_sampler)),
         _guarded("google.colab", lambda: kernels.check_google_colab(serverapp, state.options)),
         _guarded("colab's page", lambda: state.contacts.check(colab_url)),
         server_checks.check_browser(),

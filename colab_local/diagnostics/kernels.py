@@ -22,10 +22,11 @@ from tornado import httpclient
 
 from colab_local.config import ColabLocal
 from colab_local.diagnostics.check import Check
-from colab_local.diagnostics.gpu_probe import GpuProbe
 
 if TYPE_CHECKING:
     from jupyter_server.serverapp import ServerApp
+
+    from colab_local.monitor.gpus import GpuSampler
 
 #: How long the gateway may take to answer a check.
 GATEWAY_CHECK_TIMEOUT = 5.0
@@ -187,7 +188,7 @@ async def kernel_checks(serverapp: ServerApp) -> list[Check]:
     return [await check_local_kernel(serverapp)]
 
 
-def check_gpu(serverapp: ServerApp, probe: GpuProbe) -> Check:
+def check_gpu(serverapp: ServerApp, gpus: GpuSampler) -> Check:
     if uses_gateway(serverapp):
         detail = (
             "kernels run on the gateway, not here: “What the notebook will see” reports "
@@ -195,7 +196,7 @@ def check_gpu(serverapp: ServerApp, probe: GpuProbe) -> Check:
         )
     else:
         detail = (
-            f"GPUs visible to this server: {probe.detail}. A kernel's environment may "
+            f"GPUs visible to this server: {gpus.describe()}. A kernel's environment may "
             "differ (CUDA_VISIBLE_DEVICES, its packages): “What the notebook will see” asks one"
         )
     return Check("accelerators", True, detail, informational=True)

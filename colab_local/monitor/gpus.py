@@ -1,4 +1,5 @@
-"""GPU readings for the resource monitor, taken in a background thread, never per request.
+"""GPU readings, taken in a background thread, never per request: the only GPU reader (the
+resource monitor's numbers and the "accelerators" line of ``/colab/connect`` and the doctor).
 
 NVIDIA's own library (NVML, through ``nvidia-ml-py``'s ``pynvml``) first; ``nvidia-smi``
 (its CSV query, with a timeout) where NVML cannot be loaded or fails. Colab's page polls
@@ -150,6 +151,10 @@ class GpuSampler:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._logged: set[str] = set()
+        #: What answers ("NVML", "nvidia-smi"), None where nothing can; set by the thread.
+        self.source: str | None = None
+        #: Why the last query gave no readings, None when it answered.
+        self.problem: str | None = None
 
     def demand(self) -> None:
         """Someone is watching: sample (again), starting the thread the first time."""
@@ -186,9 +191,24 @@ class GpuSampler:
             return []
         return gpus
 
+    def describe(self) -> str:
+        """The GPUs in one line, for people (``/colab/connect``, the doctor)."""
+        if not self.has_reading:
+            return "probing..."
+        if self.source is None:
+            return "none found (no NVML, no nvidia-smi on this server's PATH)"
+        if self.problem:
+            return self.problem
+        gpus = self.readings()
+        if not gpus:
+            return f"none found ({self.source} lists no GPU)"
+        listed = "; ".join(f"{g['name']}, {g['memoryTotalBytes'] // MIB} MiB" for g in gpus)
+        return f"{len(gpus)} GPU(s) ({self.source}): {listed}"
+
     def _run(self) -> None:
         nvml = Nvml.load()
         nvidia_smi = None if nvml else shutil.which("nvidia-smi")
+        self.source = "NVML" if nvml else "nvidia-smi" if nvidia_smi else None
         if nvml is None and nvidia_smi is None:
             self._log_once(
                 "none",
@@ -208,17 +228,18 @@ class GpuSampler:
     def _sample(self, nvml: Nvml | None, nvidia_smi: str | None) -> None:
         gpus: list[dict[str, Any]] = []
         self.queries += 1
+        problem = None
         try:
             gpus = self._query(nvml, nvidia_smi)
         except GpuQueryError as e:
+            problem = str(e)
             self._log_once("query", "colab_local | resource monitor shows no GPUs: %s", e)
         except Exception as e:  # anything else a driver or tool returns: one line, once
+            problem = f"the GPU query failed: {type(e).__name__}: {e}"
             self._log_once(
-                "unexpected",
-                "colab_local | resource monitor shows no GPUs: the GPU query failed: %s: %s",
-                type(e).__name__,
-                e,
+                "unexpected", "colab_local | resource monitor shows no GPUs: %s", problem
             )
+        self.problem = problem
         with self._lock:
             for index, gpu in enumerate(gpus):
                 used = self._ever_used.get(index, False) or gpu["memoryUsedBytes"] > 0
