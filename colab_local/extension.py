@@ -17,11 +17,13 @@ from colab_local.config import ColabLocal
 from colab_local.connection_info import banner_lines
 from colab_local.diagnostics import handler as connect_handler
 from colab_local.diagnostics.contact_notes import note_colab_contacts
+from colab_local.diagnostics.contacts import ContactLog
 from colab_local.http_over_ws import handlers as tunnel
 from colab_local.kernel_support import download_links
 from colab_local.kernel_support.download_links import prepare_download_links_directory
 from colab_local.kernel_support.provisioner import give_kernels_google_colab
 from colab_local.monitor import handlers as monitor
+from colab_local.monitor.gpus import GpuSampler
 from colab_local.private_files import PrivateFileError
 from colab_local.runtime import SETTINGS_KEY, ColabState
 from colab_local.server_config.colab_settings import (
@@ -52,6 +54,10 @@ def refuses_to_start(serverapp: ServerApp) -> bool:
     return os.geteuid() == 0 and not serverapp.allow_root
 
 
+def new_state(options: ColabLocal) -> ColabState:
+    return ColabState(options, gpu_sampler=GpuSampler(), contacts=ContactLog())
+
+
 def link(serverapp: ServerApp) -> None:
     if refuses_to_start(serverapp):
         return
@@ -60,13 +66,13 @@ def link(serverapp: ServerApp) -> None:
     check_gateway_owner(serverapp, options)
     keep_gateway_kernels(serverapp, options)
     give_kernels_google_colab(serverapp, options)
-    _linked[serverapp] = ColabState(options)
+    _linked[serverapp] = new_state(options)
 
 
 def load(serverapp: ServerApp) -> None:
     if refuses_to_start(serverapp):
         return
-    state = _linked.pop(serverapp, None) or ColabState(ColabLocal(parent=serverapp))
+    state = _linked.pop(serverapp, None) or new_state(ColabLocal(parent=serverapp))
     state.persisted_token = apply_persisted_token(serverapp, state.options)
     state.configured_port = serverapp.port  # the HTTP server binds (and may move) later
     web_app = serverapp.web_app

@@ -1,17 +1,21 @@
-"""What colab-local decided at startup, kept for the endpoints that report it."""
+"""What colab-local decided at startup for one server, kept for the endpoints that report it.
+
+A shared room: it imports only ``config``; the objects it holds are made by ``extension``.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from colab_local.config import ColabLocal
-from colab_local.diagnostics.contacts import ContactLog
-from colab_local.monitor.gpus import GpuSampler
 
 if TYPE_CHECKING:
     from jupyter_server.serverapp import ServerApp
+
+    from colab_local.diagnostics.contacts import ContactLog
+    from colab_local.monitor.gpus import GpuSampler
 
 SETTINGS_KEY = "colab_local"
 
@@ -19,14 +23,14 @@ SETTINGS_KEY = "colab_local"
 @dataclass
 class ColabState:
     options: ColabLocal
+    #: GPU readings for Colab's resource monitor and the connect page (a thread).
+    gpu_sampler: GpuSampler
+    #: The last requests from Colab's page ("is Colab reaching me?").
+    contacts: ContactLog
     #: The persisted token colab-local configured at startup; None when the user chose one.
     persisted_token: str | None = None
     #: The port configured, before Jupyter's port_retries could move the server off it.
     configured_port: int | None = None
-    #: GPU readings for Colab's resource monitor (a thread, from the first request on).
-    gpu_sampler: GpuSampler = field(default_factory=GpuSampler)
-    #: The last requests from Colab's page ("is Colab reaching me?").
-    contacts: ContactLog = field(default_factory=ContactLog)
     _probe_lock: asyncio.Lock | None = None
 
     def probe_lock(self) -> asyncio.Lock:
@@ -34,6 +38,12 @@ class ColabState:
         if self._probe_lock is None:
             self._probe_lock = asyncio.Lock()
         return self._probe_lock
+
+
+def uses_gateway(serverapp: ServerApp) -> bool:
+    """Whether kernels run on a gateway (``--gateway-url``), not on this server."""
+    gateway = getattr(serverapp, "gateway_config", None)
+    return bool(gateway is not None and gateway.gateway_enabled)
 
 
 class ColabHandlerMixin:

@@ -20,8 +20,9 @@ from jupyter_server.gateway.gateway_client import GatewayClient
 from jupyter_server.utils import url_escape, url_path_join
 from tornado import httpclient, websocket
 
-from colab_local.diagnostics.kernels import uses_gateway, where_kernels_run
+from colab_local.diagnostics.kernels import where_kernels_run
 from colab_local.http_over_ws.relay import SERVER_MESSAGE_LIMIT
+from colab_local.runtime import uses_gateway
 
 if TYPE_CHECKING:
     from jupyter_server.serverapp import ServerApp

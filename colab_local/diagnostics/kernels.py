@@ -22,6 +22,7 @@ from tornado import httpclient
 
 from colab_local.config import ColabLocal
 from colab_local.diagnostics.check import Check
+from colab_local.runtime import uses_gateway
 
 if TYPE_CHECKING:
     from jupyter_server.serverapp import ServerApp
@@ -35,11 +36,6 @@ _PYTHON_ALIASES = {
     f"python{sys.version_info[0]}",
     "python{}.{}".format(*sys.version_info),
 }
-
-
-def uses_gateway(serverapp: ServerApp) -> bool:
-    gateway = getattr(serverapp, "gateway_config", None)
-    return bool(gateway is not None and gateway.gateway_enabled)
 
 
 def where_kernels_run(serverapp: ServerApp) -> str:

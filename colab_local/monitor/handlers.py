@@ -18,9 +18,8 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from colab_local.diagnostics.kernels import uses_gateway
 from colab_local.monitor.readings import resources
-from colab_local.runtime import ColabHandlerMixin
+from colab_local.runtime import ColabHandlerMixin, uses_gateway
 
 #: What Colab's runtime image puts before each JSON body (a guard against JSON hijacking).
 XSSI_PREFIX = ")]}'\n"
