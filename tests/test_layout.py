@@ -1,4 +1,5 @@
-"""The package's layout holds: no import cycles, every module importable on its own."""
+"""The package's layout holds: rooms import only the rooms this table allows, no import
+cycles, every module importable on its own."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import ast
 import json
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import colab_local
@@ -83,6 +85,86 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         if cycle:
             return cycle
     return None
+
+
+#: Which rooms each room may import (a room: a subpackage or a flat module of colab_local;
+#: the package itself, which only declares the extension points, is open to all). Shared
+#: foundations import nothing of colab_local; workarounds and the tunnel never import the
+#: diagnostics; only the CLI, the extension and the diagnostics fan out.
+FOUNDATIONS = {"config", "paths", "private_files"}
+ALLOWED_IMPORTS: dict[str, set[str]] = {
+    "config": set(),
+    "paths": set(),
+    "private_files": set(),
+    "connection_info": {"config"},
+    "runtime": {"config"},
+    "server_config": FOUNDATIONS | {"connection_info"},
+    "workarounds": FOUNDATIONS | {"runtime"},
+    "http_over_ws": FOUNDATIONS | {"runtime", "workarounds"},
+    "monitor": FOUNDATIONS | {"runtime"},
+    "kernel_support": FOUNDATIONS | {"runtime"},
+    "diagnostics": FOUNDATIONS
+    | {"connection_info", "runtime", "server_config", "workarounds", "http_over_ws"}
+    | {"monitor", "kernel_support"},
+    "cli": FOUNDATIONS | {"connection_info", "server_config", "kernel_support", "diagnostics"},
+    "extension": FOUNDATIONS
+    | {"connection_info", "runtime", "server_config", "workarounds", "http_over_ws"}
+    | {"monitor", "kernel_support", "diagnostics"},
+}
+MAX_FLAT_MODULES = 8
+
+
+def room_of(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "colab_local"
+
+
+def rooms() -> set[str]:
+    found = {path.stem for path in PACKAGE.glob("*.py") if path.stem != "__init__"}
+    found |= {
+        path.parent.name for path in PACKAGE.glob("*/__init__.py") if path.parent != KERNEL_SHIM
+    }
+    return found
+
+
+def test_every_room_is_in_the_allowed_imports_table():
+    assert rooms() == set(ALLOWED_IMPORTS)
+
+
+def test_each_room_imports_only_what_the_table_allows():
+    forbidden = sorted(
+        f"{module} imports {target}"
+        for module, targets in import_graph().items()
+        for target in targets
+        if room_of(target) not in {room_of(module), "colab_local"}
+        and room_of(target) not in ALLOWED_IMPORTS[room_of(module)]
+    )
+    assert forbidden == []
+
+
+def test_the_table_catches_an_import_against_the_grain():
+    graph = {"colab_local.config": {"colab_local.diagnostics.health"}}
+    rule = ALLOWED_IMPORTS[room_of("colab_local.config")]
+    assert [t for t in graph["colab_local.config"] if room_of(t) not in rule]
+
+
+def stdlib_module_names() -> set[str]:
+    names = getattr(sys, "stdlib_module_names", None)  # Python 3.10+
+    if names is not None:
+        return set(names)
+    stdlib = Path(sysconfig.get_paths()["stdlib"])  # 3.9: what its library directory holds
+    found = {path.stem for path in stdlib.glob("*.py")}
+    found |= {path.parent.name for path in stdlib.glob("*/__init__.py")}
+    return found | set(sys.builtin_module_names)
+
+
+def test_few_flat_modules_and_none_named_after_the_standard_library():
+    flat = [path.stem for path in PACKAGE.glob("*.py") if path.stem != "__init__"]
+    assert len(flat) <= MAX_FLAT_MODULES, sorted(flat)
+    stdlib = stdlib_module_names()
+    assert "secrets" in stdlib
+    clashes = sorted(module_name(path) for path in package_files() if path.stem in stdlib)
+    assert clashes == []
 
 
 def test_the_cycle_finder_finds_a_cycle():
