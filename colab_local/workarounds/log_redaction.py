@@ -21,6 +21,7 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
+from urllib.parse import unquote_plus
 
 if TYPE_CHECKING:
     from jupyter_server.serverapp import ServerApp
@@ -29,16 +30,27 @@ SECRET = "[secret]"  # noqa: S105 (what replaces a secret, not one)
 #: Environment variables whose values are secrets wherever they turn up.
 SECRET_ENV_VARS = ("JUPYTER_TOKEN", "JUPYTER_GATEWAY_AUTH_TOKEN", "KG_AUTH_TOKEN")
 #: As jupyter_server's log scrubbing: any URI parameter whose name contains one of these.
-_SCRUBBED_PARAM = re.compile(
-    r"(?P<name>[?&;][^=&\s'\"#]*(?:token|auth|key|code|state|xsrf)[^=&\s'\"#]*=)"
-    r"(?P<value>(?!\.\.\.)[^&\s'\"#]+)",
-    re.IGNORECASE,
-)
+SCRUBBED_NAME_PARTS = ("token", "auth", "key", "code", "state", "xsrf")
+# Every pattern here is linear in the line's length, whatever the line (a log line can be
+# a tokenless client's 64 KiB path): no class overlaps the separator that ends it, and no
+# two repetitions can share a run of characters. Names and values are judged in Python.
+#: One URI parameter: a separator, a name (no separator in it), "=", a value.
+_PARAM = re.compile(r"(?P<name>[?&;][^=&;?\s'\"#]*=)(?P<value>[^&;?\s'\"#]*)")
 _AUTHORIZATION = re.compile(
-    r"(?P<name>authorization['\"]?\s*[:=]\s*['\"]?\s*(?:token|bearer|basic)\s+)"
+    r"(?P<name>authorization['\"]?[ \t]*[:=][ \t]*(?:['\"][ \t]*)?(?:token|bearer|basic)[ \t]+)"
     r"(?P<value>[^\s'\",}]+)",
     re.IGNORECASE,
 )
+#: A run of URL characters, which may spell a secret percent-encoded.
+_URL_RUN = re.compile(r"[A-Za-z0-9._~%+=/?&;:-]+")
+_PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+#: Characters a token (``secrets.token_urlsafe``) or a URL may be made of.
+_TOKEN_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~%+"
+#: A logged message is cut to this many characters: a tokenless client's long path
+#: costs neither the event loop nor the log more than this.
+LOGGED_CHARACTERS = 16 * 1024
+#: How far a cut backs off to leave no token's beginning (Jupyter's are 48 characters).
+_BACK_OFF = 128
 _ENV_MAPPING = "'env': {"
 #: Shorter values are not treated as secrets (they would match everywhere).
 _MIN_SECRET_LENGTH = 8
@@ -60,15 +72,59 @@ def _without_env_mappings(text: str) -> str:
     return text
 
 
+def _scrubbed_param(match: re.Match[str]) -> str:
+    """The parameter with its value hidden if Jupyter would scrub its name, in any
+    spelling it decodes (``%74oken`` is ``token`` to tornado's argument parser)."""
+    value = match["value"]
+    if not value or value.startswith("..."):  # "token=..." is already a placeholder
+        return match[0]
+    name = unquote_plus(match["name"]).lower()
+    if any(part in name for part in SCRUBBED_NAME_PARTS):
+        return match["name"] + SECRET
+    return match[0]
+
+
+def _without_encoded_secrets(text: str, secrets: list[str]) -> str:
+    """Each run of URL characters that spells a secret once percent-decoded, hidden."""
+
+    def hidden(match: re.Match[str]) -> str:
+        run = match[0]
+        if "+" in run or _PERCENT_ESCAPE.search(run):
+            decoded = unquote_plus(run)
+            if any(secret in decoded for secret in secrets):
+                return SECRET
+        return run
+
+    return _URL_RUN.sub(hidden, text)
+
+
+def shortened(text: str, secrets: Iterable[str] = (), limit: int = LOGGED_CHARACTERS) -> str:
+    """``text`` cut to about ``limit`` characters, never inside a token or a secret (the cut
+    backs off past token characters and any secret's beginning), saying how much was left
+    out."""
+    if len(text) <= limit:
+        return text
+    kept = text[: limit - _BACK_OFF] + text[limit - _BACK_OFF : limit].rstrip(_TOKEN_CHARACTERS)
+    for secret in secrets:
+        for length in range(len(secret) - 1, 0, -1):
+            if kept.endswith(secret[:length]):
+                kept = kept[:-length]
+                break
+    return f"{kept}[... {len(text) - len(kept)} characters not logged]"
+
+
 def redact(text: str, secrets: Iterable[str]) -> str:
     """``text`` with every secret in it replaced by ``[secret]``."""
     if _ENV_MAPPING in text:
         text = _without_env_mappings(text)
-    text = _SCRUBBED_PARAM.sub(lambda m: m["name"] + SECRET, text)
+    text = _PARAM.sub(_scrubbed_param, text)
     text = _AUTHORIZATION.sub(lambda m: m["name"] + SECRET, text)
-    for secret in secrets:
-        if len(secret) >= _MIN_SECRET_LENGTH and secret in text:
+    long_secrets = [secret for secret in secrets if len(secret) >= _MIN_SECRET_LENGTH]
+    for secret in long_secrets:
+        if secret in text:
             text = text.replace(secret, SECRET)
+    if long_secrets and "%" in text:
+        text = _without_encoded_secrets(text, long_secrets)
     return text
 
 
@@ -85,7 +141,7 @@ class SecretRedactor(logging.Filter):
             message = record.getMessage()
         except Exception:  # a malformed record: logging reports it itself
             return True
-        cleaned = redact(message, secrets)
+        cleaned = redact(shortened(message, secrets), secrets)
         if cleaned != message:
             record.msg, record.args = cleaned, None
         if record.exc_info and not record.exc_text:
