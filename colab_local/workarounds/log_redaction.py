@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import string
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 from urllib.parse import unquote_plus
@@ -45,7 +46,7 @@ _AUTHORIZATION = re.compile(
 _URL_RUN = re.compile(r"[A-Za-z0-9._~%+=/?&;:-]+")
 _PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 #: Characters a token (``secrets.token_urlsafe``) or a URL may be made of.
-_TOKEN_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~%+"
+_TOKEN_CHARACTERS = string.ascii_letters + string.digits + "-_.~%+"
 #: A logged message is cut to this many characters: a tokenless client's long path
 #: costs neither the event loop nor the log more than this.
 LOGGED_CHARACTERS = 16 * 1024
