@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 from traitlets import Bool, Float, Integer, List, Unicode
 from traitlets.config import Configurable
 
 COLAB_ORIGIN = "https://colab.research.google.com"
+
+
+def origin_allowed(origin: str, allow_origin: str, allow_origin_pat: str) -> bool:
+    """The one origin rule (CORS, the settings check, the contact notes): Jupyter's.
+    ``allow_origin`` exactly (or ``*``), else the whole origin matching the pattern: a full
+    match, as jupyter_server does since CVE-2026-40110 (older releases matched a prefix,
+    which colab-local does not honour)."""
+    if allow_origin:
+        return allow_origin in ("*", origin)
+    return bool(allow_origin_pat) and re.fullmatch(allow_origin_pat, origin) is not None
 
 
 COLAB_PORT = 8888

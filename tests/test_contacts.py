@@ -5,10 +5,12 @@ Network Access denied and allowed: tests/installed/test_browser_connect.py)."""
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 
-from colab_local.diagnostics.contacts import CONTACTS_KEPT
+from colab_local.diagnostics.contact_notes import _refusal
+from colab_local.diagnostics.contacts import CONTACTS_KEPT, ORIGIN, PATH_KEPT, UNPROVEN_KEPT
 from colab_local.runtime import SETTINGS_KEY
 from tests_support import colab_client as colab
 from tests_support.colab_client import COLAB_ORIGIN, direct_fetch
@@ -61,17 +63,61 @@ async def test_requests_of_other_origins_and_scripts_are_not_noted(http_root, to
         (None, "missing token", "has no token: paste http://localhost:"),
     ],
 )
-async def test_refused_requests_say_why_and_how_to_fix_it(http_root, token, given, reason, fix):
+async def test_requests_without_the_token_say_why_but_never_make_the_server_unhealthy(
+    http_root, token, given, reason, fix
+):
+    """Anyone who can reach the port can send Colab's Origin: no proof it was Colab."""
     assert (await direct_fetch(http_root, "api/sessions", given)).code == 403
     answer = await report(http_root, token)
     (contact,) = answer["colab_contacts"]
-    assert (contact["status"], contact["refused"]) == (403, reason)
+    assert (contact["status"], contact["refused"], contact["proven"]) == (403, reason, False)
     check = page_check(answer)
-    assert check["ok"] is False
-    assert check["informational"] is False
-    assert check["detail"].startswith(f"Colab's requests are refused: {reason} (direct flow")
+    assert check["ok"] is True
+    assert check["informational"] is True
+    assert check["detail"].startswith(
+        f"requests with Colab's origin arrived without this server's token ({reason}, direct"
+    )
     assert fix in check["fix"]
-    assert answer["healthy"] is False
+    assert answer["healthy"] is True
+
+
+async def test_forged_tokenless_requests_never_displace_the_proven_ones(http_root, token):
+    assert (await direct_fetch(http_root, "api/kernelspecs", token)).code == 200
+    for _ in range(3 * CONTACTS_KEPT):
+        await direct_fetch(http_root, "api/sessions", None)
+    answer = await report(http_root, token)
+    proven = [c for c in answer["colab_contacts"] if c["proven"]]
+    assert [c["path"].rsplit("/", 1)[1] for c in proven] == ["kernelspecs"]
+    assert len(answer["colab_contacts"]) == 1 + UNPROVEN_KEPT
+    assert page_check(answer)["detail"].startswith("Colab's page reached this server ")
+    assert answer["healthy"] is True
+
+
+async def test_a_tokenless_404_with_colabs_origin_is_not_proof_of_a_visit(http_root, token):
+    assert (await direct_fetch(http_root, "no/such/page", None)).code == 404
+    answer = await report(http_root, token)
+    (contact,) = answer["colab_contacts"]
+    assert (contact["status"], contact["proven"]) == (404, False)
+    assert not page_check(answer)["detail"].startswith("Colab's page reached this server")
+
+
+async def test_a_long_path_is_kept_short(http_root, token):
+    long_path = "/".join(["x" * 100] * 15)
+    assert (await direct_fetch(http_root, f"api/contents/{long_path}", token)).code == 404
+    (contact,) = (await report(http_root, token))["colab_contacts"]
+    assert len(contact["path"]) == PATH_KEPT
+
+
+def test_a_proven_request_refused_for_its_origin_uses_jupyters_full_match_rule():
+    """The one origin rule: a pattern matching only a prefix of Colab's origin refuses it."""
+    handler = SimpleNamespace(
+        get_status=lambda: 403,
+        request=SimpleNamespace(method="GET"),
+    )
+    prefix_only = SimpleNamespace(allow_origin="", allow_origin_pat="https://colab")
+    assert _refusal(handler, prefix_only, "direct", proven=True) == ORIGIN
+    whole = SimpleNamespace(allow_origin="", allow_origin_pat=r"https://colab\..*")
+    assert _refusal(handler, whole, "direct", proven=True) is None
 
 
 async def test_a_cookie_authenticated_post_without_xsrf_is_refused_for_xsrf(http_root, token):

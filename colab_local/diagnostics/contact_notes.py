@@ -8,7 +8,6 @@ is Colab's are noted before the access log line is written, never the token they
 from __future__ import annotations
 
 import hmac
-import re
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -16,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from jupyter_server.log import log_request as jupyter_log_request
 
-from colab_local.config import COLAB_ORIGIN
+from colab_local.config import COLAB_ORIGIN, origin_allowed
 from colab_local.diagnostics.contacts import (
     DIRECT,
     MISSING_TOKEN,
@@ -64,33 +63,31 @@ def _presented_token(handler: RequestHandler) -> str | None:
     return None
 
 
-def _refusal(handler: RequestHandler, serverapp: ServerApp, flow: str) -> str | None:
+def _proven(handler: RequestHandler, serverapp: ServerApp) -> bool:
+    """Whether the request carried this server's token, or a login that Jupyter accepted."""
+    presented = _presented_token(handler)
+    if presented:
+        expected = str(serverapp.identity_provider.token)
+        return bool(expected) and hmac.compare_digest(presented.encode(), expected.encode())
+    try:
+        return handler.current_user is not None
+    except RuntimeError:  # Jupyter never authenticated it (an unknown path, say)
+        return False
+
+
+def _refusal(handler: RequestHandler, serverapp: ServerApp, flow: str, proven: bool) -> str | None:
     status = handler.get_status()
     credentials = getattr(handler, "credentials", None)  # the tunnel's own decision
     refused_inside = flow != DIRECT and credentials is not None and not credentials.authenticated
     if status not in (401, 403) and not refused_inside:
         return None
-    presented = _presented_token(handler)
-    if presented:
-        expected = str(serverapp.identity_provider.token)
-        right = bool(expected) and hmac.compare_digest(presented.encode(), expected.encode())
-    else:  # a login cookie, if it authenticated the request
-        right = getattr(handler, "_current_user", None) is not None
-    if not right:
-        return WRONG_TOKEN if presented else MISSING_TOKEN
-    if not _origin_allowed(serverapp):
+    if not proven:
+        return WRONG_TOKEN if _presented_token(handler) else MISSING_TOKEN
+    if not origin_allowed(COLAB_ORIGIN, serverapp.allow_origin, serverapp.allow_origin_pat):
         return ORIGIN
     if handler.request.method in _UNSAFE:
         return XSRF
     return None
-
-
-def _origin_allowed(serverapp: ServerApp) -> bool:
-    """Whether Jupyter's settings let Colab's origin through (as its check_origin)."""
-    if serverapp.allow_origin in ("*", COLAB_ORIGIN):
-        return True
-    pattern = serverapp.allow_origin_pat
-    return bool(pattern) and re.match(pattern, COLAB_ORIGIN) is not None
 
 
 def _flow(handler: RequestHandler, base_url: str) -> str:
@@ -120,7 +117,8 @@ def note_colab_contacts(serverapp: ServerApp, contacts: ContactLog) -> None:
                 RELAY_MARK
             ):
                 flow = _flow(handler, base_url)
-                refusal = _refusal(handler, serverapp, flow)
+                proven = _proven(handler, serverapp)
+                refusal = _refusal(handler, serverapp, flow, proven)
                 connection = handler.request.connection
                 if isinstance(connection, TunnelConnection) and refusal == MISSING_TOKEN:
                     # Its credentials are the tunnel's: refused for the tunnel's reason.
@@ -135,6 +133,7 @@ def note_colab_contacts(serverapp: ServerApp, contacts: ContactLog) -> None:
                         handler.request.path,
                         handler.get_status(),
                         refusal,
+                        proven and refusal not in (MISSING_TOKEN, WRONG_TOKEN),
                     )
                 )
         except Exception:  # noting must never break a request or its log line

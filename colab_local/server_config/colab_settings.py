@@ -9,13 +9,12 @@ stop Colab from connecting, one warning per setting says what Colab needs instea
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from traitlets.config.loader import DeferredConfig
 
-from colab_local.config import COLAB_ORIGIN, COLAB_PORT, ColabLocal
+from colab_local.config import COLAB_ORIGIN, COLAB_PORT, ColabLocal, origin_allowed
 
 if TYPE_CHECKING:
     from jupyter_server.serverapp import ServerApp
@@ -73,7 +72,7 @@ def origin_problem(allow_origin: str, allow_origin_pat: str) -> str | None:
         )
     if allow_origin:
         return f"ServerApp.allow_origin={allow_origin!r} refuses Colab's origin {COLAB_ORIGIN!r}."
-    if allow_origin_pat and re.fullmatch(allow_origin_pat, COLAB_ORIGIN):
+    if origin_allowed(COLAB_ORIGIN, "", allow_origin_pat):
         return None
     if allow_origin_pat:
         return (

@@ -14,25 +14,14 @@ origins are allowed.
 
 from __future__ import annotations
 
-import re
-
 from tornado import httputil
 from tornado.web import OutputTransform
 
-from colab_local.config import COLAB_ORIGIN
+from colab_local.config import COLAB_ORIGIN, origin_allowed
 
 REQUEST_HEADER = "Access-Control-Request-Private-Network"
 RESPONSE_HEADER = "Access-Control-Allow-Private-Network"
 ALLOW_ORIGIN = "Access-Control-Allow-Origin"
-
-
-def origin_allowed(origin: str, allow_origin: str, allow_origin_pat: str) -> bool:
-    """Jupyter's rule: ``allow_origin`` exactly (or ``*``), else the whole origin matching
-    the pattern: a full match, as jupyter_server does since CVE-2026-40110 (older releases
-    matched a prefix, which colab-local does not honour)."""
-    if allow_origin:
-        return allow_origin in ("*", origin)
-    return bool(allow_origin_pat) and re.fullmatch(allow_origin_pat, origin) is not None
 
 
 def cors_transform(
