@@ -34,6 +34,7 @@ import asyncio
 import datetime
 import json
 import random
+import sys
 import uuid
 import weakref
 from typing import TYPE_CHECKING, Any
@@ -54,8 +55,12 @@ if TYPE_CHECKING:
 
 #: WebSocket close code for "the kernel is gone" (the endpoint is going away).
 GOING_AWAY = 1001
-#: Messages kept for the gateway while its socket (re)opens; more are dropped, logged.
+#: Messages, and their bytes, kept for the gateway while its socket (re)opens; past
+#: either the notebook's channel is closed (POLICY_VIOLATION) with the reason, so a client
+#: that keeps sending to an absent gateway cannot grow the server.
 PENDING_LIMIT = 1024
+PENDING_BYTES = 16 * 1024 * 1024
+POLICY_VIOLATION = 1008
 _MAX_REASON = 120  # a close reason is at most 123 bytes
 
 _OPEN_CHANNELS: dict[str, weakref.WeakSet[KernelHonestGatewayConnection]] = {}
@@ -109,10 +114,11 @@ class KernelHonestGatewayConnection(GatewayWebSocketConnection):
     _watch: asyncio.Task[None] | None = None
     _reader: asyncio.Future[None] | None = None
     _pending: list[str] | None = None
+    _pending_bytes = 0
     _ended = False
 
     async def connect(self) -> None:
-        self._pending = []
+        self._pending, self._pending_bytes = [], 0
         if await self._kernel_gone():
             return
         _OPEN_CHANNELS.setdefault(self.kernel_id, weakref.WeakSet()).add(self)
@@ -123,7 +129,7 @@ class KernelHonestGatewayConnection(GatewayWebSocketConnection):
     def disconnect(self) -> None:  # type: ignore[override]  # upstream: sync
         if self._watch is not None:
             self._watch.cancel()
-        self._pending = None
+        self._pending, self._pending_bytes = None, 0
         channels = _OPEN_CHANNELS.get(self.kernel_id)
         if channels is not None:
             channels.discard(self)
@@ -133,10 +139,22 @@ class KernelHonestGatewayConnection(GatewayWebSocketConnection):
         """To the gateway, or kept while its socket (re)opens."""
         if self.ws is not None:
             self._send(message)
-        elif self._pending is not None and len(self._pending) < PENDING_LIMIT:
-            self._pending.append(message)
-        else:
+        elif self._pending is None:
             self.log.warning("Ignoring message to kernel %s: no channel to it", self.kernel_id)
+        elif (
+            len(self._pending) >= PENDING_LIMIT
+            or self._pending_bytes + sys.getsizeof(message) > PENDING_BYTES
+        ):
+            reason = (
+                f"more than {PENDING_LIMIT} messages or {PENDING_BYTES // (1024 * 1024)} MiB "
+                "waiting for the gateway: reconnect"
+            )
+            self.log.warning("colab_local | kernel %s: %s", self.kernel_id, reason)
+            self.websocket_handler.close(POLICY_VIOLATION, reason[:_MAX_REASON])
+            self.disconnect()
+        else:
+            self._pending.append(message)
+            self._pending_bytes += sys.getsizeof(message)
 
     async def reopen_gateway_side(self) -> None:
         """The gateway's socket anew, the notebook's kept (after a restart)."""
@@ -172,7 +190,7 @@ class KernelHonestGatewayConnection(GatewayWebSocketConnection):
             ws.close()
             return
         self.ws, self.retry = ws, 0
-        pending, self._pending = self._pending or [], []
+        pending, self._pending, self._pending_bytes = self._pending or [], [], 0
         for message in pending:
             self._send(message)
         self._reader = asyncio.ensure_future(self._read_from(ws))
