@@ -2,9 +2,12 @@
 
     python benchmarks/abuse.py          # from a venv with colab-local installed
 
-Rows (targets from the abuse issue):
+Rows (targets from the abuse issues):
 1. a client without the token sends one 64 MiB message of tiny JSON objects: the
    server's peak RSS growth, and the worst latency of an unrelated request meanwhile;
+   then long paths of separators (60 KiB directly and through the tunnel, 1 MiB through
+   the tunnel), each logged: the worst unrelated request meanwhile, plain jupyter_server
+   beside it (colab-local's redaction was once quadratic in such a path: seconds each);
 2. 10 authenticated clients request a 200 MB file and never read: RSS growth after 10 s;
 3. an authenticated 64 MiB upload (a 47 MiB file, base64 in JSON) still works;
 4. a client without the token pipelines requests for 30 s and never reads: the server's
@@ -30,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -92,6 +96,76 @@ def unauthenticated_amplification(process: JupyterProcess) -> list[dict]:
             "ms",
             250,
         ),
+    ]
+
+
+#: A path of separators as long as a tokenless client can send: tornado's header limit
+#: (64 KiB) directly, the same pre-authentication message limit through the tunnel.
+SEPARATORS = "/" + ";" * (60 * 1024)
+SEPARATOR_ROUNDS = 20
+
+
+def separator_attack(process: JupyterProcess, *, tunnel: bool) -> None:
+    """A tokenless client sending long paths of separators (each answered 403/404 and
+    logged); through the tunnel also 1 MiB ones (refused unread)."""
+    for _ in range(SEPARATOR_ROUNDS):
+        if tunnel:
+            ws = RawWebSocket(
+                process.port,
+                tunnel_path(process, "not-the-token"),
+                {"Origin": colab.COLAB_ORIGIN},
+            )
+            ws.send_frame(json.dumps({"message_id": 1, "path": SEPARATORS}).encode())
+            ws.read_frame()  # its answer
+            with contextlib.suppress(OSError):
+                ws.send_frame(json.dumps({"message_id": 2, "path": "/" + ";" * MIB}).encode())
+                ws.read_frame()  # closed: too big before the token
+            ws.close()
+        else:
+            with socket.create_connection(("127.0.0.1", process.port)) as sock:
+                sock.sendall(f"GET {SEPARATORS} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
+                sock.recv(64)
+
+
+def worst_latency_during(process: JupyterProcess, attack: Callable[[], None]) -> float:
+    """The worst /api/status latency (ms) of another client while ``attack`` runs."""
+    direct = KeepAliveClient(process.http_root, process.token)
+    direct.request("GET", "api/status")
+    sender = threading.Thread(target=attack)
+    latencies = []
+    sender.start()
+    while sender.is_alive():
+        start = time.perf_counter()
+        status, _ = direct.request("GET", "api/status")
+        latencies.append(time.perf_counter() - start)
+        assert status == 200
+        time.sleep(0.005)
+    sender.join()
+    direct.close()
+    return max(latencies) * 1000
+
+
+def separator_rows(process: JupyterProcess, plain: JupyterProcess) -> list[dict]:
+    plain_ms = worst_latency_during(plain, lambda: separator_attack(plain, tunnel=False))
+    direct_ms = worst_latency_during(process, lambda: separator_attack(process, tunnel=False))
+    tunnel_ms = worst_latency_during(process, lambda: separator_attack(process, tunnel=True))
+    return [
+        {
+            "what": "no token, 60 KiB paths of ';' (plain: direct): worst unrelated request",
+            "direct": f"{plain_ms:.1f} ms",
+            "tunnel": f"{direct_ms:.1f} ms",
+            "ratio": "",
+            "target": "<= 50 ms",
+            "ok": direct_ms <= 50,
+        },
+        {
+            "what": "… through the tunnel, and 1 MiB ones: worst unrelated request",
+            "direct": "",
+            "tunnel": f"{tunnel_ms:.1f} ms",
+            "ratio": "",
+            "target": "<= 50 ms",
+            "ok": tunnel_ms <= 50,
+        },
     ]
 
 
@@ -308,6 +382,7 @@ def main() -> int:
         plain_server = running_plain_server(Path(tmp) / "plain")
         with running_server(Path(tmp) / "colab", stall) as process, plain_server as plain:
             rows = unauthenticated_amplification(process)
+            rows += separator_rows(process, plain)
             rows.append(stuck_readers(process))
             rows.append(asyncio.run(authenticated_upload(process)))
             rows += pipelining_rows(process, plain)

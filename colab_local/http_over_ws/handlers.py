@@ -75,8 +75,9 @@ INTERNAL_ERROR = 1011
 POLICY_VIOLATION = 1008
 #: Largest message before a client is authenticated: a tunnelled request from someone
 #: without the token gets Jupyter's 403 anyway; it needs no more, and must not be able
-#: to make the server parse or hold more.
-UNAUTHENTICATED_MESSAGE_LIMIT = 1024 * 1024
+#: to make the server parse, log or hold more. tornado's own limit on a direct request's
+#: headers (``max_header_size``), so a path costs the same on both flows.
+UNAUTHENTICATED_MESSAGE_LIMIT = 64 * 1024
 #: Close codes of a relayed socket, as upstream: the HTTP status of what went wrong.
 RELAY_FAILED = 500
 NOT_AUTHORIZED = 403

@@ -9,6 +9,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import stat
 import struct
 import uuid
@@ -106,8 +107,35 @@ def test_without_the_token_a_fragment_flood_is_bounded_too(server):
     with contextlib.suppress(OSError):  # the server may have closed it already
         for _ in range(2000):
             ws.send_bytes(piece)
-    assert close_code(ws) == 1009  # once the fragments pass 1 MiB
+    assert close_code(ws) == 1009  # once the fragments pass 64 KiB
     ws.close()
+
+
+SEPARATORS = "/" + ";" * (60 * 1024)
+
+
+def test_without_the_token_a_path_of_separators_is_refused_and_logged_short(server):
+    """Such a path once cost the log redaction seconds per line, on the event loop (the
+    latency beside plain Jupyter: benchmarks/abuse.py)."""
+    mark = server.log_mark()
+    ws = raw_tunnel(server, token="not-the-token")
+    assert read_answer_after(ws, request("seps", path=SEPARATORS))[0]["status"] in (403, 404)
+    ws.send_frame(request("huge", path="/" + ";" * MIB).encode())
+    assert close_code(ws) == 1009  # over the limit before the token: never parsed
+    ws.close()
+    with socket.create_connection(("127.0.0.1", server.port)) as direct:
+        direct.sendall(f"GET {SEPARATORS} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
+        assert direct.recv(64).split(b" ")[1] in (b"403", b"404")
+    wait_for(
+        lambda: server.log_after(mark).count("characters not logged]") >= 2,
+        30,
+        "both requests' log lines, cut",
+    )
+    lines = server.log_after(mark).splitlines()
+    assert max(len(line) for line in lines) < 17 * 1024
+    fresh = raw_tunnel(server)
+    assert_still_answers(fresh)
+    fresh.close()
 
 
 def test_with_the_token_large_messages_are_accepted(server):

@@ -106,6 +106,16 @@ class JupyterProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def log_mark(self) -> int:
+        """Where the log ends now: ``log_after(mark)`` is what the server logged since, so
+        a test checks its own lines whatever ran before it."""
+        return self.log_path.stat().st_size
+
+    def log_after(self, mark: int) -> str:
+        with open(self.log_path, "rb") as log:
+            log.seek(mark)
+            return log.read().decode(errors="replace")
+
     def runtime_info(self) -> dict[str, Any]:
         assert self.proc is not None
         path = Path(self.env["JUPYTER_RUNTIME_DIR"]) / f"jpserver-{self.proc.pid}.json"
