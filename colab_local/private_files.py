@@ -19,7 +19,9 @@ Every refusal says why in the same words, wherever it happens.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
+import logging
 import os
 import secrets
 import stat
@@ -34,35 +36,134 @@ class PrivateFileError(Exception):
     """A directory or file cannot be used safely; the message says why and what to do."""
 
 
+#: Opening one step of a directory chain: never through a symlink, never blocking.
+_DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _others_can_write(info: os.stat_result) -> bool:
+    """Whether users other than the owner can write into this directory (its group
+    counts: whether others share it cannot be known from here)."""
+    return bool(info.st_mode & 0o022)
+
+
+def _under_home(path: Path) -> bool:
+    home = Path(os.path.realpath(Path.home()))
+    return home in path.parents
+
+
+def open_private_directory(directory: Path, *, repair: bool = False, setting: str = "") -> int:
+    """``directory`` opened (``O_DIRECTORY|O_NOFOLLOW``, step by step from ``/``), after
+    checking that no other user can replace it or anything on its way: every directory on
+    the way belongs to root or this user and others cannot write into it (unless its
+    sticky bit keeps them from renaming what is not theirs, as /tmp's does), and the
+    directory itself is this user's and only theirs to write. Files are then created,
+    read and removed relative to the descriptor (``dir_fd``), so a rename anywhere on the
+    way after the check changes nothing. ``repair``: a directory of this user's inside
+    their home that others can write (made under a umask of 000 or 002) is made private,
+    with a warning; anything else is refused (PrivateFileError). The caller closes it."""
+    elsewhere = f", or set {setting} to a file in a private directory" if setting else ""
+    real = Path(os.path.realpath(directory))
+    fd, walked = os.open("/", _DIRECTORY_FLAGS), Path("/")
+    for name in real.parts[1:]:
+        problem = _replaceable_below(fd, walked, repair)
+        step = -1
+        if not problem:
+            try:
+                step = os.open(name, _DIRECTORY_FLAGS, dir_fd=fd)
+            except OSError as e:
+                problem = f"{walked / name} is not a directory (a symlink?): {e.strerror}"
+        os.close(fd)
+        if problem:
+            raise PrivateFileError(f"{problem}{elsewhere}")
+        fd, walked = step, walked / name
+        if os.fstat(fd).st_uid not in (0, os.getuid()):
+            os.close(fd)
+            raise PrivateFileError(f"{walked} belongs to another user; remove it{elsewhere}")
+    info = os.fstat(fd)
+    problem = ""
+    if info.st_uid != os.getuid():
+        problem = f"{real} belongs to another user; remove it"
+    elif _others_can_write(info):
+        mode = stat.S_IMODE(info.st_mode)
+        problem = (
+            f"{directory} can be written by other users (mode {mode:04o}), who could "
+            f"replace the files in it; make it private: chmod go-w {directory}"
+        )
+    if problem:
+        os.close(fd)
+        raise PrivateFileError(f"{problem}{elsewhere}")
+    return fd
+
+
+def _replaceable_below(fd: int, walked: Path, repair: bool) -> str:
+    """Why others could replace what is in the directory ``fd`` ("" if they cannot, or once
+    it is repaired)."""
+    info = os.fstat(fd)
+    if not _others_can_write(info) or info.st_mode & stat.S_ISVTX:
+        return ""
+    mode = stat.S_IMODE(info.st_mode)
+    if repair and info.st_uid == os.getuid() and _under_home(walked):
+        os.fchmod(fd, mode & ~0o022)
+        logging.getLogger("colab_local").warning(
+            "colab_local | %s could be written by other users (mode %04o), who could replace "
+            "colab-local's files below it: made it %04o",
+            walked,
+            mode,
+            mode & ~0o022,
+        )
+        return ""
+    return (
+        f"{walked} can be written by other users (mode {mode:04o}), who could replace what "
+        f"is below it; make it private: chmod go-w {walked}"
+    )
+
+
+@contextlib.contextmanager
+def private_directory(directory: Path) -> Iterator[int]:
+    """``open_private_directory`` for one use (a request, a command), closed after."""
+    fd = open_private_directory(directory)
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
 def ensure_private_directory(directory: Path, setting: str = "") -> None:
-    """Create ``directory`` private (0700), or check that an existing one is safe to use.
+    """Create ``directory`` and its missing parents private (0700 whatever the umask), or
+    check that an existing one is safe to use (``open_private_directory``, repairing
+    what is this user's inside their home).
 
     ``setting``: the option that chooses another place, named in the refusal.
     """
-    elsewhere = f", or set {setting} to a file in a private directory" if setting else ""
-    with contextlib.suppress(FileExistsError):
-        directory.mkdir(mode=DIRECTORY_MODE, parents=True)
-    info = os.lstat(directory)
-    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
-        raise PrivateFileError(f"{directory} is not a directory (a symlink?); remove it{elsewhere}")
-    if info.st_uid != os.getuid():
-        raise PrivateFileError(f"{directory} belongs to another user; remove it{elsewhere}")
-    mode = stat.S_IMODE(info.st_mode)
-    if mode & 0o022:
-        raise PrivateFileError(
-            f"{directory} can be written by other users (mode {mode:04o}), who could replace "
-            f"the files in it; make it private: chmod go-w {directory}{elsewhere}"
-        )
+    directory = Path(os.path.abspath(directory))
+    missing = []
+    for path in (directory, *directory.parents):
+        if os.path.lexists(path):
+            break
+        missing.append(path)
+    for path in reversed(missing):
+        try:
+            os.mkdir(path, DIRECTORY_MODE)
+        except FileExistsError:
+            continue  # made meanwhile: checked below like any existing one
+        created = os.open(path, _DIRECTORY_FLAGS)
+        try:
+            os.fchmod(created, DIRECTORY_MODE)  # the umask may have taken more away
+        finally:
+            os.close(created)
+    os.close(open_private_directory(directory, repair=True, setting=setting))
 
 
-def _open_private(path: Path) -> tuple[int | None, str]:
-    """``path`` opened for reading, or None and why it cannot be used ("" when absent)."""
+def _open_private(path: Path | str, dir_fd: int | None = None) -> tuple[int | None, str]:
+    """``path`` (relative to ``dir_fd`` if given) opened for reading, or None and why it
+    cannot be used ("" when absent)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+        fd = os.open(path, flags, dir_fd=dir_fd)
     except FileNotFoundError:
         return None, ""
     except OSError as e:
-        if os.path.islink(path):
+        if e.errno == errno.ELOOP:
             return None, "it is a symlink"
         return None, f"it cannot be read ({e.strerror})"
     info = os.fstat(fd)
@@ -84,9 +185,10 @@ def _open_private(path: Path) -> tuple[int | None, str]:
     return fd, ""
 
 
-def read_private(path: Path) -> tuple[str | None, str]:
-    """The text of ``path``, or None and why it cannot be used ("" when there is no file)."""
-    fd, problem = _open_private(path)
+def read_private(path: Path | str, dir_fd: int | None = None) -> tuple[str | None, str]:
+    """The text of ``path`` (relative to ``dir_fd`` if given), or None and why it cannot be
+    used ("" when there is no file)."""
+    fd, problem = _open_private(path, dir_fd)
     if fd is None:
         return None, problem
     with os.fdopen(fd, "rb") as f:

@@ -5,6 +5,8 @@ PYTHONPATH (tests/installed/test_google_colab.py runs it in real kernels)."""
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -95,16 +97,69 @@ def test_no_content_directory_names_the_command_that_makes_it(tmp_path):
     """Not root: /content cannot be created. (Here: mkdir refused, as for a user.)"""
     outcomes, _ = run(
         tmp_path,
-        "import pathlib\n"
-        "def refused(self, *a, **k):\n"
-        "    raise PermissionError(13, 'Permission denied', str(self))\n"
-        "pathlib.Path.mkdir, keep = refused, pathlib.Path.mkdir\n"
+        "import os\n"
+        "def refused(path, *a, **k):\n"
+        "    if not str(path).startswith('/content'):\n"
+        "        return keep(path, *a, **k)\n"
+        "    raise PermissionError(13, 'Permission denied', str(path))\n"
+        "os.mkdir, keep = refused, os.mkdir\n"
         "try:\n"
         "    drive.mount('/content/drive')\n"
         "finally:\n"
-        "    pathlib.Path.mkdir = keep",
+        "    os.mkdir = keep",
     )
     assert outcomes[0].startswith("PermissionError: cannot create /content/drive: /content is ")
     assert "sudo install -d -o " in outcomes[0]
     assert " /content " in outcomes[0]
     assert "ColabLocal.drive_directory" in outcomes[0]
+
+
+needs_root = pytest.mark.skipif(os.getuid() != 0, reason="another user's directory needs root")
+
+
+def test_a_mountpoint_that_is_a_symlink_is_refused(tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "mnt").symlink_to(tmp_path / "elsewhere")
+    outcomes, _ = run(tmp_path, f"drive.mount({str(tmp_path / 'mnt')!r})")
+    assert outcomes == ["ValueError: Mountpoint must not be a symlink"]
+
+
+@needs_root
+def test_a_mountpoint_another_user_prepared_in_a_sticky_directory_is_refused(tmp_path):
+    """/content world-writable and sticky, as an admin may set it: the stranger's
+    ``drive`` there is not used (they could swap MyDrive for their own directory)."""
+    content = tmp_path / "content"
+    content.mkdir()
+    os.chmod(content, 0o1777)
+    (content / "drive").mkdir()
+    os.chown(content / "drive", 65534, 65534)
+    outcomes, _ = run(tmp_path, f"drive.mount({str(content / 'drive')!r})")
+    assert outcomes[0].startswith(f"ValueError: Mountpoint {content / 'drive'} belongs to another")
+    assert not (content / "drive" / "MyDrive").exists()
+
+
+def test_a_mountpoint_of_ones_own_in_a_sticky_directory_is_made_private(tmp_path):
+    content = tmp_path / "content"
+    content.mkdir()
+    os.chmod(content, 0o1777)
+    outcomes, _ = run(tmp_path, f"drive.mount({str(content / 'drive')!r})")
+    assert outcomes == ["ok"]
+    assert stat.S_IMODE((content / "drive").stat().st_mode) == 0o700
+    assert (content / "drive" / "MyDrive").is_symlink()
+
+
+def test_a_mountpoint_inside_a_directory_anyone_can_write_is_refused(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o777)  # no sticky bit: anyone can rename what is in it
+    outcomes, _ = run(tmp_path, f"drive.mount({str(shared / 'drive')!r})")
+    assert outcomes[0].startswith(f"ValueError: Mountpoint {shared / 'drive'} is inside {shared}")
+    assert "(mode 0777)" in outcomes[0]
+    assert not (shared / "drive").exists()
+
+
+def test_the_drive_directory_is_made_private_under_any_umask(tmp_path):
+    outcomes, _ = run(tmp_path, "import os\nos.umask(0)", "drive.mount('mnt/drive')")
+    assert outcomes == ["ok", "ok"]
+    assert stat.S_IMODE((tmp_path / "drive-files").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "mnt").stat().st_mode) == 0o700

@@ -10,7 +10,13 @@ import stat
 import pytest
 
 from colab_local.cli.service_units import write_gateway_env_file, write_unit
-from colab_local.private_files import PrivateFileError, read_private
+from colab_local.private_files import (
+    PrivateFileError,
+    ensure_private_directory,
+    open_private_directory,
+    private_directory,
+    read_private,
+)
 from colab_local.workarounds.gateway_kernels import private_sessions_database
 
 LOG = logging.getLogger("test.private_files")
@@ -105,3 +111,80 @@ def test_a_sessions_database_others_could_rewrite_is_started_anew(private_dir, c
     assert database.read_bytes() == b""
     assert stat.S_IMODE(database.stat().st_mode) == 0o600
     assert "readable by other users (mode 0646)" in caplog.text
+
+
+def umask_000_home(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir(mode=0o755)
+    monkeypatch.setenv("HOME", str(home))
+    return home
+
+
+def test_a_data_directory_chain_made_under_umask_000_is_private_all_the_way(tmp_path, monkeypatch):
+    home = umask_000_home(tmp_path, monkeypatch)
+    data = home / ".local" / "share" / "jupyter" / "colab_local"
+    previous = os.umask(0)
+    try:
+        ensure_private_directory(data)
+    finally:
+        os.umask(previous)
+    for directory in (data, *list(data.parents)[:3]):
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700, directory
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o775])
+def test_a_parent_of_ones_own_that_others_can_write_is_repaired_with_a_warning(
+    tmp_path, monkeypatch, caplog, mode
+):
+    home = umask_000_home(tmp_path, monkeypatch)
+    jupyter = home / ".local" / "share" / "jupyter"
+    jupyter.mkdir(parents=True)
+    os.chmod(jupyter, mode)  # made by an older release, or another tool, under umask 000/002
+    with caplog.at_level(logging.WARNING):
+        ensure_private_directory(jupyter / "colab_local")
+    assert stat.S_IMODE(jupyter.stat().st_mode) == mode & ~0o022
+    assert f"{jupyter} could be written by other users (mode {mode:04o})" in caplog.text
+
+
+def test_a_directory_outside_home_that_others_can_write_is_refused_on_the_way(
+    tmp_path, monkeypatch
+):
+    umask_000_home(tmp_path, monkeypatch)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o777)
+    (shared / "mine").mkdir(mode=0o700)
+    with pytest.raises(PrivateFileError, match=f"{shared} can be written by other users"):
+        open_private_directory(shared / "mine")
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o777  # not ours to change
+
+
+def test_a_sticky_directory_on_the_way_is_fine(tmp_path, monkeypatch):
+    umask_000_home(tmp_path, monkeypatch)
+    like_tmp = tmp_path / "like-tmp"
+    like_tmp.mkdir()
+    os.chmod(like_tmp, 0o1777)
+    ensure_private_directory(like_tmp / "mine")
+    os.close(open_private_directory(like_tmp / "mine"))
+
+
+@needs_root
+def test_a_directory_on_the_way_that_another_user_planted_is_refused(tmp_path, monkeypatch):
+    home = umask_000_home(tmp_path, monkeypatch)
+    planted = home / ".local"
+    planted.mkdir(mode=0o755)
+    os.chown(planted, 65534, 65534)
+    with pytest.raises(PrivateFileError, match=f"{planted} belongs to another user"):
+        ensure_private_directory(planted / "share" / "jupyter" / "colab_local")
+
+
+def test_files_are_read_through_the_descriptor_whatever_is_renamed_meanwhile(tmp_path):
+    directory = tmp_path / "links"
+    directory.mkdir(mode=0o700)
+    (directory / "a.json").write_text("mine")
+    os.chmod(directory / "a.json", 0o600)
+    with private_directory(directory) as fd:
+        os.rename(directory, tmp_path / "moved")
+        directory.mkdir(mode=0o700)
+        (directory / "a.json").write_text("planted")
+        assert read_private("a.json", dir_fd=fd)[0] == "mine"

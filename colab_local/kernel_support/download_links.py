@@ -26,10 +26,16 @@ from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
+from tornado.ioloop import IOLoop
 from tornado.iostream import StreamClosedError
 
 from colab_local.paths import download_links_directory
-from colab_local.private_files import ensure_private_directory, read_private
+from colab_local.private_files import (
+    PrivateFileError,
+    ensure_private_directory,
+    private_directory,
+    read_private,
+)
 from colab_local.runtime import ColabHandlerMixin
 
 PATH = "/colab/download/"
@@ -47,12 +53,17 @@ def prepare_download_links_directory() -> Path:
 
 
 def _take_link(link_id: str) -> dict[str, Any] | None:
-    """The link's record, deleted on the way (one time only); None if there is none or it
-    is not a private regular file of this user (private_files' one rule)."""
-    path = download_links_directory() / f"{link_id}.json"
-    text, _ = read_private(path)
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()  # the link itself, whatever it was
+    """The link's record, deleted on the way (one time only); None if there is none, it
+    is not a private regular file of this user (private_files' one rule), or the link
+    directory is not private (checked at every use: another user could have replaced it)."""
+    name = f"{link_id}.json"
+    try:
+        with private_directory(download_links_directory()) as links:
+            text, _ = read_private(name, dir_fd=links)
+            with contextlib.suppress(OSError):
+                os.unlink(name, dir_fd=links)  # the link itself, whatever it was
+    except (PrivateFileError, OSError):
+        return None
     if text is None:
         return None
     try:
@@ -60,6 +71,23 @@ def _take_link(link_id: str) -> dict[str, Any] | None:
     except ValueError:
         return None
     return record if isinstance(record, dict) else None
+
+
+def _open_linked_file(record: dict[str, Any]) -> int | None:
+    """The file the kernel named, opened: only the same regular file it recorded (device
+    and inode), never through a symlink, never blocking (a FIFO put in its place)."""
+    path, device, inode = record.get("path"), record.get("device"), record.get("inode")
+    if not (isinstance(path, str) and isinstance(device, int) and isinstance(inode, int)):
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except (OSError, ValueError):
+        return None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or (info.st_dev, info.st_ino) != (device, inode):
+        os.close(fd)
+        return None
+    return fd
 
 
 class DownloadLinkHandler(ColabHandlerMixin, JupyterHandler):
@@ -76,19 +104,21 @@ class DownloadLinkHandler(ColabHandlerMixin, JupyterHandler):
         record = _take_link(link_id) if _ID.fullmatch(link_id) else None
         if record is None:
             raise web.HTTPError(404, "no such download link (each works once)")
-        if float(record.get("expires", 0)) < time.time():
+        expires = record.get("expires")
+        if not isinstance(expires, (int, float)) or expires < time.time():
             raise web.HTTPError(410, "this download link has expired: download again")
-        try:
-            source = open(str(record["path"]), "rb")  # noqa: SIM115 (closed below)
-        except (OSError, KeyError) as e:
-            raise web.HTTPError(404, f"the file is gone: {e}") from None
-        with source:
-            if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
-                raise web.HTTPError(404, "not a regular file")
-            name = str(record.get("name") or Path(str(record["path"])).name)
+        fd = _open_linked_file(record)
+        if fd is None:
+            raise web.HTTPError(404, "the file is gone or was replaced: download again")
+        loop = IOLoop.current()
+        with os.fdopen(fd, "rb", buffering=0) as source:
+            name = record.get("name")
+            if not isinstance(name, str) or not name:
+                name = Path(str(record["path"])).name
             self.set_header("Content-Type", "application/octet-stream")
             self.set_header("Content-Disposition", f"attachment; filename*=UTF-8''{quote(name)}")
-            while chunk := source.read(CHUNK_BYTES):
+            # Read off the event loop (a slow disk stalls no other request).
+            while chunk := await loop.run_in_executor(None, source.read, CHUNK_BYTES):
                 self.write(chunk)
                 try:
                     await self.flush()  # one chunk in memory at a time

@@ -357,3 +357,76 @@ async def test_an_expired_download_link_is_gone(server, tmp_path):
     expired = await colab.direct_fetch(server.http_root, path, None, origin=None)
     assert expired.code == 410
     assert list(links.iterdir()) == []
+
+
+async def offered_link(server, source: Path) -> tuple[str, Path]:
+    """A one-time link the kernel offered for ``source``: its URL path and its link file."""
+    async with page(server, "direct") as colab_page:
+        cell = await colab_page.run(
+            f"from google.colab import files\nfiles.download({str(source)!r})"
+        )
+    path = cell.raise_error().stdout.split(f":{server.port}/", 1)[1].strip()
+    links = Path(server.home) / "data" / "colab_local" / "download-links"
+    (link,) = links.iterdir()
+    return path, link
+
+
+def swap_for_a_symlink_to_the_token(source: Path, server) -> None:
+    source.unlink()
+    source.symlink_to(Path(server.home) / "data" / "colab_local" / "token")
+
+
+def swap_for_a_fifo(source: Path, server) -> None:
+    source.unlink()
+    os.mkfifo(source)
+
+
+def swap_for_another_file(source: Path, server) -> None:
+    planted = source.with_name("planted")
+    planted.write_bytes(b"planted")
+    planted.replace(source)
+
+
+@pytest.mark.parametrize(
+    "swap", [swap_for_a_symlink_to_the_token, swap_for_a_fifo, swap_for_another_file]
+)
+async def test_a_link_serves_only_the_file_the_kernel_named(server, tmp_path, swap):
+    """A file swapped after the link was made (downloading from a directory another user
+    can write) is never served: not the token through a symlink, no hang on a FIFO."""
+    source = tmp_path / "result.csv"
+    source.write_bytes(b"mine")
+    path, _ = await offered_link(server, source)
+    swap(source, server)
+    answer = await colab.direct_fetch(server.http_root, path, None, origin=None)
+    assert answer.code == 404
+    assert server.token.encode() not in answer.body
+    assert (await colab.direct_fetch(server.http_root, "api/status", server.token)).code == 200
+
+
+@pytest.mark.parametrize(
+    "planted",
+    [
+        "a directory",
+        '{"path": ["x"], "expires": 1e300}',
+        '{"path": "/etc/hostname", "expires": "soon", "device": 1, "inode": 1}',
+        '{"path": "/etc/hostname", "expires": 1e300}',
+        "[]",
+        "not json",
+    ],
+)
+async def test_a_malformed_or_planted_link_file_is_a_404_without_a_traceback(
+    server, tmp_path, planted
+):
+    source = tmp_path / "result.csv"
+    source.write_bytes(b"mine")
+    path, link = await offered_link(server, source)
+    mark = server.log_mark()
+    link.unlink()
+    if planted == "a directory":
+        link.mkdir()
+    else:
+        link.write_text(planted)
+        link.chmod(0o600)
+    answer = await colab.direct_fetch(server.http_root, path, None, origin=None)
+    assert answer.code in (404, 410)
+    assert "Traceback" not in server.log_after(mark)

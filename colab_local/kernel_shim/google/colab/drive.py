@@ -9,11 +9,13 @@ on this machine across sessions. Copy your data there once (scp, rsync, rclone).
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
+import stat
 from pathlib import Path
 
-from google.colab import _settings
+from google.colab import _private, _settings
 
 _MY_DRIVE = "MyDrive"
 #: Where this kernel mounted (a kernel that restarts forgets: unmount finds none).
@@ -21,9 +23,37 @@ _mountpoints: list[Path] = []
 
 
 def _drive_directory() -> Path:
+    """The drive directory, made private (0700, whatever the umask) where it is missing,
+    and refused when another user could have replaced it."""
     directory = _settings.drive_directory()
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    missing = [p for p in (directory, *directory.parents) if not os.path.lexists(p)]
+    for path in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(path, 0o700)
+            os.chmod(path, 0o700)
+    os.close(_private.open_private_directory(directory))
     return directory
+
+
+def _mountpoint_problem(where: Path) -> str:
+    """Why another user could take ``where`` over ("" if they cannot): it is a symlink or
+    theirs, or a directory on its way lets others rename what is in it."""
+    if where.is_symlink():
+        return "Mountpoint must not be a symlink"
+    if where.exists() and where.stat().st_uid != os.getuid():
+        return f"Mountpoint {where} belongs to another user; choose one of yours"
+    for parent in where.parents:
+        if not parent.exists():
+            continue
+        info = parent.stat()
+        if info.st_uid not in (0, os.getuid()) or _private.replaceable_by_others(info):
+            return (
+                f"Mountpoint {where} is inside {parent}, which other users can write "
+                f"(mode {stat.S_IMODE(info.st_mode):04o}) without the sticky bit protecting "
+                "what is yours: they could replace the mount; choose a mountpoint in a "
+                "directory only you (or root) can write"
+            )
+    return ""
 
 
 def _is_mounted(mountpoint: Path) -> bool:
@@ -33,7 +63,10 @@ def _is_mounted(mountpoint: Path) -> bool:
 
 def _create(mountpoint: Path) -> None:
     try:
-        mountpoint.mkdir(parents=True, exist_ok=True)
+        missing = [p for p in (mountpoint, *mountpoint.parents) if not os.path.lexists(p)]
+        for path in reversed(missing):
+            os.mkdir(path, 0o700)
+            os.chmod(path, 0o700)  # others can never replace the mount (whatever the umask)
     except PermissionError:
         top = Path(mountpoint.parts[0], *mountpoint.parts[1:2])
         user = getpass.getuser()
@@ -59,6 +92,9 @@ def mount(
             "readonly=True: a local runtime's drive directory is your own files; it cannot "
             "be mounted read-only. Mount it without readonly."
         )
+    problem = _mountpoint_problem(where)
+    if problem:
+        raise ValueError(problem)
     if where.exists() and not where.is_dir():
         raise ValueError("Mountpoint must either be a directory or not exist")
     if _is_mounted(where):

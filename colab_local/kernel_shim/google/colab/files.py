@@ -20,7 +20,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from google.colab import _message, output
+from google.colab import _message, _private, output
 
 __all__ = ["download", "upload", "upload_file", "view"]
 
@@ -78,7 +78,7 @@ def download(filename: str | os.PathLike[str]) -> None:
     def opened(comm: Any, _: Any) -> None:
         _message._page_answered = True  # the page ran the download's JavaScript
         if link is not None:
-            link.unlink(missing_ok=True)
+            _remove_link(link)
         source = open(path, "rb")  # noqa: SIM115 (closed with the comm)
 
         def on_message(_: Any) -> None:
@@ -107,20 +107,53 @@ def download(filename: str | os.PathLike[str]) -> None:
 
 
 def _one_time_link(path: str, filename: str | os.PathLike[str]) -> Path | None:
-    """A one-time link file for the server's /colab/download/ (no token in it)."""
+    """A one-time link file for the server's /colab/download/ (no token in it), created in
+    the links directory only if it is private (checked now: another user could have
+    replaced it). It names the file by path, device and inode: the server serves only
+    that same file."""
     directory = os.environ.get("COLAB_LOCAL_DOWNLOAD_LINKS")
     if not directory or "COLAB_LOCAL_DOWNLOAD_URL" not in os.environ:
         return None
     seconds = float(os.environ.get("COLAB_LOCAL_DOWNLOAD_SECONDS", "600"))
-    link = Path(directory) / f"{secrets.token_urlsafe(32)}.json"
-    record = {"path": path, "name": os.path.basename(filename), "expires": time.time() + seconds}
+    name = f"{secrets.token_urlsafe(32)}.json"
     try:
-        fd = os.open(link, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        info = os.stat(path)
+        links = _private.open_private_directory(directory)
+        try:
+            fd = os.open(
+                name,
+                os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                0o600,
+                dir_fd=links,
+            )
+        finally:
+            os.close(links)
     except OSError:
         return None
+    record = {
+        "path": path,
+        "name": os.path.basename(filename),
+        "expires": time.time() + seconds,
+        "device": info.st_dev,
+        "inode": info.st_ino,
+    }
     with os.fdopen(fd, "w") as f:
         json.dump(record, f)
-    return link
+    return Path(directory) / name
+
+
+def _remove_link(link: Path) -> None:
+    """The link file, removed once the page took the download (in the private directory)."""
+    try:
+        links = _private.open_private_directory(link.parent)
+    except OSError:
+        return
+    try:
+        os.unlink(link.name, dir_fd=links)
+    except OSError:
+        pass
+    finally:
+        os.close(links)
 
 
 def _upload_files(multiple: bool) -> dict[str, bytes]:

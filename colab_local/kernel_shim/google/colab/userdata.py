@@ -14,7 +14,7 @@ import stat
 import threading
 from typing import Any
 
-from google.colab import _message, _settings, errors
+from google.colab import _message, _private, _settings, errors
 
 
 class NotebookAccessError(Exception):
@@ -35,22 +35,30 @@ _lock = threading.Lock()
 
 
 def _server_secrets() -> dict[str, Any]:
-    """This server's secrets: a private regular file of this user, or none."""
+    """This server's secrets: a private regular file of this user in a private directory,
+    or none (any OSError: a FIFO, a symlink, another user's directory, nothing there)."""
     path = _settings.secrets_file()
     if path is None:
         return {}
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except FileNotFoundError:
-        return {}
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
-            return {}  # another user could have written or read it: not trusted
+        directory = _private.open_private_directory(path.parent)
         try:
-            secrets = json.loads(f.read().decode("utf-8"))
-        except ValueError:
-            return {}
+            fd = os.open(path.name, _private.READ_FLAGS, dir_fd=directory)
+        finally:
+            os.close(directory)
+        with os.fdopen(fd, "rb") as f:
+            info = os.fstat(f.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+                return {}  # another user could have written it: not trusted
+            if info.st_mode & 0o077:
+                return {}  # another user could have read it
+            text = f.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    try:
+        secrets = json.loads(text)
+    except ValueError:
+        return {}
     return secrets if isinstance(secrets, dict) else {}
 
 
