@@ -54,7 +54,7 @@ print(json.dumps({{"added": added, "finders": finders}}))
 def test_a_normal_start_loads_no_typing_and_no_importlib_abc():
     script = (
         "import sys; print(' '.join(m for m in ('typing', 'importlib.abc', "
-        "'importlib.machinery', 'importlib.resources', 'colab_local.http_over_ws', "
+        "'importlib.machinery', 'importlib.resources', 'colab_local.http_over_ws.handlers', "
         "'colab_local.http_over_ws.stand_ins') if m in sys.modules))"
     )
     result = subprocess.run(
