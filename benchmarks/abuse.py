@@ -151,7 +151,7 @@ def separator_rows(process: JupyterProcess, plain: JupyterProcess) -> list[dict]
     tunnel_ms = worst_latency_during(process, lambda: separator_attack(process, tunnel=True))
     return [
         {
-            "what": "no token, 60 KiB paths of ';' (plain: direct): worst unrelated request",
+            "what": "no token, 60 KiB paths of ';' (plain | colab-local): worst other request",
             "direct": f"{plain_ms:.1f} ms",
             "tunnel": f"{direct_ms:.1f} ms",
             "ratio": "",
@@ -159,7 +159,7 @@ def separator_rows(process: JupyterProcess, plain: JupyterProcess) -> list[dict]
             "ok": direct_ms <= 50,
         },
         {
-            "what": "… through the tunnel, and 1 MiB ones: worst unrelated request",
+            "what": "… through the tunnel, and 1 MiB ones: worst other request",
             "direct": "",
             "tunnel": f"{tunnel_ms:.1f} ms",
             "ratio": "",
