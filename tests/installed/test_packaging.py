@@ -68,3 +68,39 @@ def test_sdist_carries_the_config_license_and_tests(dist):
     assert {CONFIG, "LICENSE", "README.md", "setup.cfg", "pyproject.toml"} <= names
     assert "build_backend/colab_local_build.py" in names
     assert "tests/conftest.py" in names
+    # What the suite, the README's benchmarks and a contributor need.
+    assert "tests/notebooks/from_hosted_colab.ipynb" in names
+    assert {"benchmarks/abuse.py", "benchmarks/measuring.py", ".ci/run"} <= names
+    assert {"CONTRIBUTING.md", "CHANGELOG.md"} <= names
+
+
+def test_an_editable_install_enables_the_extension_as_the_wheel_does(dist, tmp_path):
+    """setuptools leaves data files out of editable wheels: the backend adds the config
+    (and the old recipe's hook), so ``pip install -e .`` gives the same server."""
+    (sdist,) = dist.glob("*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        archive.extractall(tmp_path, filter="data")
+    (source,) = tmp_path.iterdir()
+    build = (
+        "import sys; sys.path.insert(0, 'build_backend'); import colab_local_build as b; "
+        f"print(b.build_editable({str(tmp_path)!r}))"
+    )
+    built = subprocess.run(
+        [sys.executable, "-c", build],
+        cwd=source,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stderr[-2000:]
+    editable = tmp_path / built.stdout.strip().splitlines()[-1]
+    with zipfile.ZipFile(editable) as archive:
+        names = archive.namelist()
+        record = next(archive.read(n) for n in names if n.endswith(".dist-info/RECORD"))
+        config = next(n for n in names if n.endswith("jupyter_server_config.d/colab_local.json"))
+        assert archive.read(config) == (source / CONFIG).read_bytes()
+    assert config.split("/", 1)[1] == "data/etc/jupyter/jupyter_server_config.d/colab_local.json"
+    assert f"{config},sha256=".encode() in record
+    assert b"colab_local_old_recipe.pth,sha256=" in record
+    assert names[-1].endswith(".dist-info/RECORD")
