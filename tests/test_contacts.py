@@ -5,12 +5,19 @@ Network Access denied and allowed: tests/installed/test_browser_connect.py)."""
 from __future__ import annotations
 
 import json
+import time
 from types import SimpleNamespace
 
 import pytest
 
 from colab_local.diagnostics.contact_notes import _refusal
-from colab_local.diagnostics.contacts import CONTACTS_KEPT, ORIGIN, PATH_KEPT, UNPROVEN_KEPT
+from colab_local.diagnostics.contacts import (
+    CONTACTS_KEPT,
+    ORIGIN,
+    PATH_KEPT,
+    UNPROVEN_KEPT,
+    Contact,
+)
 from colab_local.runtime import SETTINGS_KEY
 from tests_support import colab_client as colab
 from tests_support.colab_client import COLAB_ORIGIN, direct_fetch
@@ -173,3 +180,15 @@ async def test_the_access_log_still_gets_every_request(http_root, token, caplog)
     with caplog.at_level("DEBUG"):
         await direct_fetch(http_root, "api/status", token, origin=COLAB_ORIGIN)
     assert any("GET" in r.getMessage() and "api/status" in r.getMessage() for r in caplog.records)
+
+
+async def test_one_time_format_for_the_check_the_page_and_the_json(http_root, token, jp_serverapp):
+    contacts = jp_serverapp.web_app.settings[SETTINGS_KEY].contacts
+    contacts.note(Contact(time.time() - 293.4, "direct", "GET", "/api/status", 200))
+    answer = await report(http_root, token)
+    (contact,) = answer["colab_contacts"]
+    assert contact["ago"] == "5 min ago"
+    assert "reached this server 5 min ago" in page_check(answer)["detail"]
+    page = await direct_fetch(http_root, "colab/connect", token, origin=None)
+    assert "5 min ago" in page.body.decode()
+    assert "293" not in page.body.decode()

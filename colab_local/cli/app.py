@@ -68,7 +68,7 @@ class ColabUrlApp(ColabSubcommand):
         help="The port your SSH tunnel listens on, on the laptop (the port in Colab's URL).",
     )
     flags = {"json": ({"ColabUrlApp": {"json": True}}, "Print JSON for scripts.")}
-    aliases = {"laptop-port": "ColabUrlApp.laptop_port"}
+    aliases = {"laptop-port": "ColabUrlApp.laptop_port", "port": "ServerApp.port"}
 
     def start(self) -> None:
         server = self.server_config()
@@ -148,7 +148,13 @@ class ColabDoctorApp(ColabSubcommand):
         config=True,
         help="Also start a short-lived kernel and report what a notebook will see.",
     )
+    laptop_port = Integer(
+        LAPTOP_PORT,
+        config=True,
+        help="The port your SSH tunnel listens on, on the laptop (the port in Colab's URL).",
+    )
     flags = {"kernel": ({"ColabDoctorApp": {"kernel": True}}, "Also probe a kernel.")}
+    aliases = {"laptop-port": "ColabDoctorApp.laptop_port", "port": "ServerApp.port"}
 
     def start(self) -> None:
         server = self.server_config()
@@ -156,7 +162,9 @@ class ColabDoctorApp(ColabSubcommand):
         running = running_colab_server(port)
         if running is None:
             self.fail("no Jupyter server is running for this user; start one: jupyter notebook", 2)
-        report = self.request(running, "colab/connect?format=json", DOCTOR_TIMEOUT)
+        report = self.request(
+            running, f"colab/connect?format=json&laptop_port={self.laptop_port}", DOCTOR_TIMEOUT
+        )
         for check in report["checks"]:
             mark = "i" if check["informational"] else ("ok" if check["ok"] else "FAIL")
             print(f"[{mark:>4}] {check['name']}: {check['detail']}")

@@ -102,7 +102,7 @@ class ColabServiceApp(ColabSubcommand):
         else:
             self.print_units(units, directory)
         if not systemd_available(self.systemd_marker):
-            print(without_systemd_hint(port=self.port or None))
+            print(without_systemd_hint(directory, port=self.port or None))
 
     def print_units(self, units: dict[str, str], directory: Path) -> None:
         for name, text in units.items():

@@ -211,12 +211,16 @@ def next_steps(user: str, units: list[str]) -> list[str]:
     ]
 
 
-def without_systemd_hint(python: str = sys.executable, port: int | None = None) -> str:
-    """How to keep the server alive without systemd: this environment's interpreter, so the
-    right Jupyter runs, with --allow-root when needed."""
+def without_systemd_hint(
+    directory: Path, python: str = sys.executable, port: int | None = None
+) -> str:
+    """How to keep the server alive without systemd: in ``directory`` (as the unit's
+    WorkingDirectory), with this environment's interpreter, so the right Jupyter runs, with
+    --allow-root when needed."""
     command = shlex.join(server_command(python, port=port))
+    where = shlex.quote(str(directory))
     return (
         "systemd is not running on this machine: keep the server alive with tmux instead: "
-        f"tmux new -d -s colab {shlex.quote(command)}  "
-        f"(or: nohup {command} > jupyter.log 2>&1 &)"
+        f"tmux new -d -s colab -c {where} {shlex.quote(command)}  "
+        f"(or: cd {where} && nohup {command} > jupyter.log 2>&1 &)"
     )

@@ -47,7 +47,11 @@ class Contact:
     proven: bool = True
 
     def as_json(self, now: float) -> dict[str, Any]:
-        return {**asdict(self), "seconds_ago": round(now - self.at, 1)}
+        return {
+            **asdict(self),
+            "seconds_ago": round(now - self.at, 1),
+            "ago": ago(now - self.at),
+        }
 
 
 class ContactLog:
@@ -72,19 +76,19 @@ class ContactLog:
         proved the token can make it fail (Colab was refused for its origin or XSRF)."""
         if self._proven:
             last = self._proven[-1]
-            ago = _ago(time.time() - last.at)
+            when = ago(time.time() - last.at)
             if last.refused is None:
                 return Check(
                     "colab's page",
                     True,
-                    f"Colab's page reached this server {ago} ({last.flow} flow, {last.status})",
+                    f"Colab's page reached this server {when} ({last.flow} flow, {last.status})",
                     informational=True,
                 )
             return Check(
                 "colab's page",
                 False,
                 f"Colab's requests are refused: {last.refused} ({last.flow} flow, "
-                f"{last.status}, {ago})",
+                f"{last.status}, {when})",
                 _FIXES[last.refused].format(url=colab_url),
             )
         if self._unproven:
@@ -94,7 +98,7 @@ class ContactLog:
                 "colab's page",
                 True,
                 f"requests with Colab's origin arrived without this server's token "
-                f"({reason}, {last.flow} flow, {last.status}, {_ago(time.time() - last.at)}); "
+                f"({reason}, {last.flow} flow, {last.status}, {ago(time.time() - last.at)}); "
                 "none with it yet",
                 "if they were Colab's: " + _FIXES[reason].format(url=colab_url),
                 informational=True,
@@ -118,7 +122,8 @@ _FIXES = {
 }
 
 
-def _ago(seconds: float) -> str:
+def ago(seconds: float) -> str:
+    """The one way colab-local says how long ago: the page, its JSON and the doctor."""
     if seconds < 90:
         return f"{max(0, round(seconds))} s ago"
     if seconds < 5400:

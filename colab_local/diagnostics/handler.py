@@ -94,13 +94,25 @@ class ColabConnectHandler(ColabHandlerMixin, JupyterHandler):
         self.set_header("Content-Type", "application/json")
         self.finish({"status": status_code, "message": message})
 
+    def laptop_port_asked(self) -> int | None:
+        """``?laptop_port=N`` (``jupyter colab doctor`` sends the laptop's end it was given,
+        so its URL is the banner's and ``jupyter colab url``'s)."""
+        asked = self.get_query_argument("laptop_port", "")
+        if not asked:
+            return None
+        if not asked.isdigit() or not 0 < int(asked) < 65536:
+            raise web.HTTPError(400, f"laptop_port must be a port number, not {asked[:20]!r}")
+        return int(asked)
+
     @web.authenticated
     @authorized
     async def get(self) -> None:
         self.set_header("Cache-Control", "no-store")  # the body carries the token
         # The port in the browser's Host header is where the user's tunnel ends: shown in
         # the URL and the SSH command, never used to connect anywhere.
-        laptop_port = browser_port(self.request.host, self.request.protocol) or LAPTOP_PORT
+        laptop_port = self.laptop_port_asked() or (
+            browser_port(self.request.host, self.request.protocol) or LAPTOP_PORT
+        )
         report = await connection_report(self.server, self.colab_state, laptop_port)
         if self.wants_json():
             self.set_header("Content-Type", "application/json")

@@ -126,7 +126,7 @@ def _contact_rows(contacts: list[dict[str, Any]]) -> str:
         refused = contact["refused"]
         outcome = f' <span class="fix">refused: {escape(refused)}</span>' if refused else ""
         items.append(
-            f'<li><span class="when">{contact["seconds_ago"]:g} s ago</span> · '
+            f'<li><span class="when">{escape(contact["ago"])}</span> · '
             f"{escape(contact['flow'])} · <code>{escape(contact['method'])} "
             f"{escape(contact['path'])}</code> → {contact['status']}{outcome}</li>"
         )

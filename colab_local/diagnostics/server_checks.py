@@ -124,10 +124,10 @@ def check_token(serverapp: ServerApp, options: ColabLocal, persisted_token: str 
     if persisted_token is not None and persisted_token == token and stored != token:
         return Check(
             "token",
-            False,
-            f"the token in {path} changed (rotated?) since the server started; the running "
-            "server still uses the old one",
-            "restart the server, then paste the new URL (jupyter colab url) into Colab",
+            True,
+            f"this server uses the token it started with (the URL below works); the token in "
+            f"{path} was rotated since: when the server restarts, it takes the new one and "
+            "Colab needs the new URL (jupyter colab url)",
         )
     if info is not None and stored == token:
         mode = stat.S_IMODE(info.st_mode)

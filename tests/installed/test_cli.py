@@ -135,3 +135,35 @@ def test_help_all_documents_colab_local_settings(tmp_path):
     assert result.returncode == 0
     for name in ("apply_colab_settings", "private_network_access", "persist_token", "token_file"):
         assert f"--ColabLocal.{name}" in result.stdout
+
+
+def test_url_and_doctor_take_port_and_say_the_banners_url(tmp_path):
+    """Two servers of one user: ``--port`` picks one; banner, ``url`` and ``doctor`` give
+    the same URL and tunnel command for it (the laptop's end: 8888 unless told)."""
+    ports = [free_port(), free_port()]
+    servers = [
+        JupyterProcess(tmp_path, ["--no-browser", "--allow-root", f"--port={port}"])
+        for port in ports
+    ]
+    try:
+        for server in servers:
+            server.start().wait_ready()
+        port = ports[0]
+        url = json.loads(run_jupyter(tmp_path, "colab", "url", "--json", f"--port={port}").stdout)
+        doctor = run_jupyter(tmp_path, "colab", "doctor", f"--port={port}")
+        rotated = run_jupyter(tmp_path, "colab", "token", "--rotate")
+        after = run_jupyter(tmp_path, "colab", "doctor", f"--port={port}")
+    finally:
+        for server in servers:
+            server.stop()
+    assert url["server_port"] == port
+    assert "Unrecognized" not in doctor.stderr
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    assert f"URL to paste into Colab: {url['url']}" in doctor.stdout
+    assert f"On your laptop first:    {url['tunnel_command']}" in doctor.stdout
+    assert url["url"] in servers[0].log  # the banner's
+    assert f"ssh -N -L 8888:localhost:{port} " in servers[0].log
+    assert rotated.returncode == 0
+    assert after.returncode == 0, after.stdout  # the running server's token still works
+    assert "was rotated since: when the server restarts" in after.stdout
+    assert f"URL to paste into Colab: {url['url']}" in after.stdout

@@ -107,15 +107,15 @@ def test_without_systemd_it_says_so_in_one_line_with_a_command_that_works(tmp_pa
     # This environment's interpreter (not whichever jupyter is first on PATH), and as
     # root --allow-root, or the server would exit at once.
     command = f"{sys.executable} -m jupyter notebook --no-browser --allow-root"
-    assert f"tmux new -d -s colab '{command}'" in hints[0]
-    assert f"nohup {command} > jupyter.log" in hints[0]
+    assert f"tmux new -d -s colab -c {tmp_path} '{command}'" in hints[0]
+    assert f"cd {tmp_path} && nohup {command} > jupyter.log" in hints[0]
 
 
 def test_the_hints_command_starts_a_server_with_no_venv_on_path(tmp_path):
     """The command the tmux/nohup hint runs, run detached with a bare PATH."""
     port = free_port()
     command = server_command(port=port)
-    assert shlex.join(command) in without_systemd_hint(port=port)
+    assert shlex.join(command) in without_systemd_hint(tmp_path, port=port)
     env = isolated_env(tmp_path)
     env["PATH"] = "/usr/bin:/bin"  # no venv on PATH: the command must not need it
     process = subprocess.Popen(
