@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import getpass
 import socket
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
@@ -56,12 +57,14 @@ def server_colab_url(serverapp: ServerApp, laptop_port: int = LAPTOP_PORT) -> st
     return colab_url(laptop_port, serverapp.base_url, serverapp.identity_provider.token)
 
 
-def banner_lines(serverapp: ServerApp) -> list[str]:
+def banner_lines(serverapp: ServerApp, problems: Sequence[str] = ()) -> list[str]:
+    """The block printed once the server listens; ``problems``: each setting Colab cannot
+    use (or should not), with its fix, said before the URL is offered."""
     url = server_colab_url(serverapp)
-    lines = [
-        "",
-        "=" * 72,
-        "colab-local: connect Google Colab to this server",
+    lines = ["", "=" * 72, "colab-local: connect Google Colab to this server"]
+    for problem in problems:
+        lines.append(f"  WARNING: {problem}")
+    lines += [
         f"  1. On your laptop:  {tunnel_command(LAPTOP_PORT, serverapp.port)}",
         "  2. In Colab: Connect > Connect to a local runtime, and paste:",
         f"       {url}",

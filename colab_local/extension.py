@@ -18,6 +18,7 @@ from colab_local.connection_info import banner_lines
 from colab_local.diagnostics import handler as connect_handler
 from colab_local.diagnostics.contact_notes import note_colab_contacts
 from colab_local.diagnostics.contacts import ContactLog
+from colab_local.diagnostics.server_checks import check_bind, check_credentials, check_origin
 from colab_local.http_over_ws import handlers as tunnel
 from colab_local.kernel_support import download_links
 from colab_local.kernel_support.download_links import prepare_download_links_directory
@@ -116,6 +117,8 @@ def load(serverapp: ServerApp) -> None:
 async def start(serverapp: ServerApp) -> None:
     """Runs once the server listens: the port in the banner is the bound one."""
     serverapp.web_app.settings[SETTINGS_KEY].gpu_sampler.demand()  # the page's first reading
-    serverapp.log.info("\n".join(banner_lines(serverapp)))
+    settings = (check_bind(serverapp), check_origin(serverapp), check_credentials(serverapp))
+    problems = [f"{check.detail} Fix: {check.fix}" for check in settings if not check.ok]
+    serverapp.log.info("\n".join(banner_lines(serverapp, problems)))
     # From now on no log line carries a token: the URL to paste has been printed.
     redact_server_logs(serverapp)

@@ -48,6 +48,10 @@ async def test_misconfigured_server_reports_the_failing_check(tmp_path, flags, c
     assert doctor.returncode == 1
     assert f"[FAIL] {check}:" in doctor.stdout
     assert in_fix in doctor.stdout
+    banner = process.log[process.log.index("colab-local: connect Google Colab") :]
+    if check != "port":  # a moved port is in the banner's command: nothing to warn of
+        warning = banner[banner.index("WARNING: ") : banner.index("1. On your laptop")]
+        assert in_fix in warning
 
 
 def test_doctor_without_a_server_says_so(tmp_path):
