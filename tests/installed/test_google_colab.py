@@ -430,3 +430,13 @@ async def test_a_malformed_or_planted_link_file_is_a_404_without_a_traceback(
     answer = await colab.direct_fetch(server.http_root, path, None, origin=None)
     assert answer.code in (404, 410)
     assert "Traceback" not in server.log_after(mark)
+
+
+async def test_what_a_kernel_starts_inherits_google_colab_as_the_readme_says(server):
+    async with page(server, "direct") as colab_page:
+        cell = await colab_page.run(
+            "import subprocess, sys\n"
+            "child = [sys.executable, '-c', 'import google.colab; print(google.colab.COLAB_LOCAL)']\n"
+            "print(subprocess.run(child, capture_output=True, text=True).stdout.strip())"
+        )
+    assert cell.raise_error().stdout == "True\n"
