@@ -436,7 +436,8 @@ async def test_what_a_kernel_starts_inherits_google_colab_as_the_readme_says(ser
     async with page(server, "direct") as colab_page:
         cell = await colab_page.run(
             "import subprocess, sys\n"
-            "child = [sys.executable, '-c', 'import google.colab; print(google.colab.COLAB_LOCAL)']\n"
+            "code = 'import google.colab; print(google.colab.COLAB_LOCAL)'\n"
+            "child = [sys.executable, '-c', code]\n"
             "print(subprocess.run(child, capture_output=True, text=True).stdout.strip())"
         )
     assert cell.raise_error().stdout == "True\n"
