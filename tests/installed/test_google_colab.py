@@ -342,23 +342,6 @@ async def test_without_the_page_a_download_is_a_one_time_link_without_the_token(
     assert list(links.iterdir()) == []
 
 
-async def test_an_expired_download_link_is_gone(server, tmp_path):
-    report = tmp_path / "old.bin"
-    report.write_bytes(b"old")
-    async with page(server, "direct") as colab_page:
-        cell = await colab_page.run(
-            f"from google.colab import files\nfiles.download({str(report)!r})"
-        )
-    path = cell.raise_error().stdout.split(f":{server.port}/", 1)[1].strip()
-    links = Path(server.home) / "data" / "colab_local" / "download-links"
-    (link,) = links.iterdir()
-    record = json.loads(link.read_text())
-    link.write_text(json.dumps({**record, "expires": 0}))
-    expired = await colab.direct_fetch(server.http_root, path, None, origin=None)
-    assert expired.code == 410
-    assert list(links.iterdir()) == []
-
-
 async def offered_link(server, source: Path) -> tuple[str, Path]:
     """A one-time link the kernel offered for ``source``: its URL path and its link file."""
     async with page(server, "direct") as colab_page:
@@ -369,6 +352,17 @@ async def offered_link(server, source: Path) -> tuple[str, Path]:
     links = Path(server.home) / "data" / "colab_local" / "download-links"
     (link,) = links.iterdir()
     return path, link
+
+
+async def test_an_expired_download_link_is_gone(server, tmp_path):
+    report = tmp_path / "old.bin"
+    report.write_bytes(b"old")
+    path, link = await offered_link(server, report)
+    record = json.loads(link.read_text())
+    link.write_text(json.dumps({**record, "expires": 0}))
+    expired = await colab.direct_fetch(server.http_root, path, None, origin=None)
+    assert expired.code == 410
+    assert list(link.parent.iterdir()) == []
 
 
 def swap_for_a_symlink_to_the_token(source: Path, server) -> None:
