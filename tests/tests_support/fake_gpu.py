@@ -57,11 +57,15 @@ _STATE = {state!r}
 class NVMLError(Exception):
     pass
 
+def _state():
+    with open(_STATE) as f:  # closed: a test's process must not warn of an unclosed file
+        return json.load(f)
+
 def _gpus():
-    state = json.load(open(_STATE))
+    state = _state()
     while state.get("nvml_hangs"):
         time.sleep(0.05)  # a driver call that does not return
-        state = json.load(open(_STATE))
+        state = _state()
     return state["gpus"]
 
 class _Memory:
@@ -97,7 +101,8 @@ def nvmlDeviceGetUtilizationRates(handle):
 
 _NVIDIA_SMI = """#!{python}
 import json, sys, time
-state = json.load(open({state!r}))
+with open({state!r}) as f:
+    state = json.load(f)
 with open({calls!r}, "a") as calls:
     calls.write(" ".join(sys.argv[1:]) + "\\n")
 mode = state.get("nvidia_smi", "ok")
