@@ -214,11 +214,14 @@ def create_private(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def locked(directory: Path) -> Iterator[None]:
-    """Hold an exclusive lock on a private ``directory``, across processes."""
-    fd = os.open(
-        directory / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, FILE_MODE
-    )
+def locked(directory: Path | int) -> Iterator[None]:
+    """Hold an exclusive lock on a private ``directory`` (a path, or its descriptor),
+    across processes."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    if isinstance(directory, int):
+        fd = os.open(".lock", flags, FILE_MODE, dir_fd=directory)
+    else:
+        fd = os.open(directory / ".lock", flags, FILE_MODE)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -226,18 +229,25 @@ def locked(directory: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` (0600) atomically: a temporary file renamed into place,
-    which replaces a symlink or FIFO there itself, never its target."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
+def write_private(path: Path | str, text: str, dir_fd: int | None = None) -> None:
+    """Write ``text`` to ``path`` (0600; a name in the directory ``dir_fd`` if given)
+    atomically: a temporary file renamed into place, which replaces a symlink or FIFO there
+    itself, never its target."""
+    name = Path(path)
+    temporary = str(name.with_name(f".{name.name}.{os.getpid()}.{secrets.token_hex(4)}"))
+    fd = os.open(
+        temporary,
+        os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+        FILE_MODE,
+        dir_fd=dir_fd,
+    )
     try:
         with os.fdopen(fd, "w") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(temporary, path)
+        os.replace(temporary, str(path), src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
+            os.unlink(temporary, dir_fd=dir_fd)
         raise

@@ -1,7 +1,7 @@
 """This server's secrets for ``google.colab.userdata.get`` (``jupyter colab secret`` edits them).
 
 One private file (0600, in colab-local's private data directory), written atomically and
-under the directory's lock.
+under the directory's lock, through the directory's descriptor (checked once per change).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 from colab_local.private_files import (
     ensure_private_directory,
     locked,
+    private_directory,
     read_private,
     write_private,
 )
@@ -25,8 +26,9 @@ class SecretsError(Exception):
     """The secrets file cannot be used; the message says why."""
 
 
-def load(path: Path) -> dict[str, str]:
-    text, problem = read_private(path)
+def load(path: Path, dir_fd: int | None = None) -> dict[str, str]:
+    """The secrets in ``path`` (read in the directory ``dir_fd`` if given)."""
+    text, problem = read_private(path.name if dir_fd is not None else path, dir_fd)
     if text is None:
         if problem:
             raise SecretsError(f"{path} was not used: {problem}")
@@ -43,12 +45,14 @@ def load(path: Path) -> dict[str, str]:
 def change(path: Path, name: str, value: str | None) -> bool:
     """Set ``name`` (``value``) or delete it (None); whether it was there before."""
     ensure_private_directory(path.parent)
-    with locked(path.parent):
-        secrets = load(path)
+    # The directory checked and opened once; the lock, the read and the write through it.
+    with private_directory(path.parent) as directory, locked(directory):
+        secrets = load(path, directory)
         existed = name in secrets
         if value is None:
             secrets.pop(name, None)
         else:
             secrets[name] = value
-        write_private(path, json.dumps(secrets, indent=1, sort_keys=True) + "\n")
+        text = json.dumps(secrets, indent=1, sort_keys=True) + "\n"
+        write_private(path.name, text, dir_fd=directory)
     return existed
