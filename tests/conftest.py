@@ -15,6 +15,14 @@ def fresh_server(tmp_path):
 
 
 @pytest.fixture
+def private_dir(tmp_path):
+    """A directory as colab-local makes its own: this user's, 0700."""
+    directory = tmp_path / "colab_local"
+    directory.mkdir(mode=0o700)
+    return directory
+
+
+@pytest.fixture
 def jp_server_config():
     return {"ServerApp": {"jpserver_extensions": {"colab_local": True}}}
 

@@ -10,8 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import colab_local
 
 SHIM = Path(colab_local.__file__).parent / "kernel_shim"
@@ -28,13 +26,6 @@ def server_secrets(secrets_file: Path) -> str:
         env={"PYTHONPATH": str(SHIM), "COLAB_LOCAL_SECRETS_FILE": str(secrets_file)},
     )
     return done.stdout.strip()
-
-
-@pytest.fixture
-def private_dir(tmp_path):
-    directory = tmp_path / "colab_local"
-    directory.mkdir(mode=0o700)
-    return directory
 
 
 def test_a_private_secrets_file_is_read(private_dir):

@@ -27,13 +27,6 @@ def tokens(path):
     return dict(line.split("=", 1) for line in path.read_text().splitlines())
 
 
-@pytest.fixture
-def private_dir(tmp_path):
-    directory = tmp_path / "colab_local"
-    directory.mkdir(mode=0o700)
-    return directory
-
-
 def test_a_fifo_is_refused_without_blocking(private_dir):
     os.mkfifo(private_dir / "f", 0o600)
     assert read_private(private_dir / "f") == (

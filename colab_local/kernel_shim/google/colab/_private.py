@@ -26,6 +26,21 @@ def replaceable_by_others(info: os.stat_result) -> bool:
     return bool(info.st_mode & 0o022) and not info.st_mode & stat.S_ISVTX
 
 
+def make_private_directories(directory: Path, exist_ok: bool = False) -> None:
+    """``directory`` and its missing parents made 0700 whatever the umask (others can never
+    replace what is below them); ``exist_ok``: one made meanwhile by another process is
+    left to the caller's check instead of failing (FileExistsError)."""
+    missing = [p for p in (directory, *directory.parents) if not os.path.lexists(p)]
+    for path in reversed(missing):
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            if not exist_ok:
+                raise
+            continue
+        os.chmod(path, 0o700)
+
+
 def open_private_directory(directory: str | os.PathLike[str]) -> int:
     """``directory`` opened as described above; PermissionError (an OSError) saying why
     when another user could have replaced it. The caller closes the descriptor."""

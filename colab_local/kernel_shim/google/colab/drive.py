@@ -9,7 +9,6 @@ on this machine across sessions. Copy your data there once (scp, rsync, rclone).
 
 from __future__ import annotations
 
-import contextlib
 import getpass
 import os
 import stat
@@ -26,11 +25,7 @@ def _drive_directory() -> Path:
     """The drive directory, made private (0700, whatever the umask) where it is missing,
     and refused when another user could have replaced it."""
     directory = _settings.drive_directory()
-    missing = [p for p in (directory, *directory.parents) if not os.path.lexists(p)]
-    for path in reversed(missing):
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(path, 0o700)
-            os.chmod(path, 0o700)
+    _private.make_private_directories(directory, exist_ok=True)  # checked just below
     os.close(_private.open_private_directory(directory))
     return directory
 
@@ -63,10 +58,7 @@ def _is_mounted(mountpoint: Path) -> bool:
 
 def _create(mountpoint: Path) -> None:
     try:
-        missing = [p for p in (mountpoint, *mountpoint.parents) if not os.path.lexists(p)]
-        for path in reversed(missing):
-            os.mkdir(path, 0o700)
-            os.chmod(path, 0o700)  # others can never replace the mount (whatever the umask)
+        _private.make_private_directories(mountpoint)  # others can never replace the mount
     except PermissionError:
         top = Path(mountpoint.parts[0], *mountpoint.parts[1:2])
         user = getpass.getuser()
