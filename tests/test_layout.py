@@ -106,7 +106,8 @@ ALLOWED_IMPORTS: dict[str, set[str]] = {
     "diagnostics": FOUNDATIONS
     | {"connection_info", "runtime", "server_config", "workarounds", "http_over_ws"}
     | {"monitor", "kernel_support"},
-    "cli": FOUNDATIONS | {"connection_info", "server_config", "kernel_support", "diagnostics"},
+    "cli": FOUNDATIONS
+    | {"connection_info", "server_config", "kernel_support", "diagnostics", "workarounds"},
     "extension": FOUNDATIONS
     | {"connection_info", "runtime", "server_config", "workarounds", "http_over_ws"}
     | {"monitor", "kernel_support", "diagnostics"},

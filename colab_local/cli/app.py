@@ -16,7 +16,6 @@ from urllib.request import Request, urlopen
 
 from jupyter_core.application import JupyterApp
 from jupyter_core.paths import jupyter_runtime_dir
-from jupyter_server.serverapp import ServerApp, list_running_servers
 from jupyter_server.utils import url_path_join
 from traitlets import Bool, Integer
 
@@ -30,6 +29,7 @@ from colab_local.connection_info import LAPTOP_PORT, colab_url, tunnel_command
 from colab_local.server_config.colab_settings import user_value
 from colab_local.server_config.server_token import token_path
 from colab_local.server_config.token_store import TokenFileError, read, rotate
+from colab_local.workarounds.server_import_cost import ServerApp, list_running_servers
 
 DOCTOR_TIMEOUT = 10
 

@@ -7,10 +7,10 @@ import sys
 from typing import NoReturn
 
 from jupyter_core.application import JupyterApp
-from jupyter_server.serverapp import ServerApp
 
 from colab_local import __version__
 from colab_local.config import ColabLocal
+from colab_local.workarounds.server_import_cost import ServerApp
 
 
 class ColabSubcommand(JupyterApp):
@@ -20,7 +20,7 @@ class ColabSubcommand(JupyterApp):
     classes = [ColabLocal]
 
     def server_config(self) -> ServerApp:
-        """A ServerApp with the user's config files and environment applied, not started."""
+        """The server's settings: the user's config files, environment and command line."""
         server = ServerApp(log=self.log)
         server.load_config_file()
         server.update_config(self.config)

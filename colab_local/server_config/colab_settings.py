@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from traitlets.config import Configurable
 from traitlets.config.loader import DeferredConfig
 
 from colab_local.config import COLAB_ORIGIN, COLAB_PORT, ColabLocal, origin_allowed
@@ -38,7 +39,7 @@ COLAB_SETTINGS = (
 _ENV_VARS = {"port": "JUPYTER_PORT", "port_retries": "JUPYTER_PORT_RETRIES"}
 
 
-def user_value(serverapp: ServerApp, name: str) -> tuple[bool, Any]:
+def user_value(serverapp: Configurable, name: str) -> tuple[bool, Any]:
     """Whether the user set ServerApp.<name>, and to what.
 
     Explicit means: in the ServerApp or deprecated NotebookApp config section (config

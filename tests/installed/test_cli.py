@@ -139,7 +139,8 @@ def test_help_all_documents_colab_local_settings(tmp_path):
 
 def test_url_and_doctor_take_port_and_say_the_banners_url(tmp_path):
     """Two servers of one user: ``--port`` picks one; banner, ``url`` and ``doctor`` give
-    the same URL and tunnel command for it (the laptop's end: 8888 unless told)."""
+    the same URL and tunnel command for it (the laptop's end: 8888 unless told); neither
+    command imports the server (``python benchmarks/cli_start.py`` times them)."""
     ports = [free_port(), free_port()]
     servers = [
         JupyterProcess(tmp_path, ["--no-browser", "--allow-root", f"--port={port}"])
@@ -149,14 +150,21 @@ def test_url_and_doctor_take_port_and_say_the_banners_url(tmp_path):
         for server in servers:
             server.start().wait_ready()
         port = ports[0]
-        url = json.loads(run_jupyter(tmp_path, "colab", "url", "--json", f"--port={port}").stdout)
-        doctor = run_jupyter(tmp_path, "colab", "doctor", f"--port={port}")
+        # Python's import log: what these commands import (not the server, 1.3 s of it).
+        imports = isolated_env(tmp_path, PYTHONPROFILEIMPORTTIME="1")
+        url_run = run_jupyter(tmp_path, "colab", "url", "--json", f"--port={port}", env=imports)
+        url = json.loads(url_run.stdout)
+        doctor = run_jupyter(tmp_path, "colab", "doctor", f"--port={port}", env=imports)
         rotated = run_jupyter(tmp_path, "colab", "token", "--rotate")
         after = run_jupyter(tmp_path, "colab", "doctor", f"--port={port}")
     finally:
         for server in servers:
             server.stop()
     assert url["server_port"] == port
+    for run in (url_run, doctor):
+        assert "| colab_local.cli.app\n" in run.stderr  # the import log is there
+        assert "jupyter_server.serverapp" not in run.stderr
+        assert "jupyter_events" not in run.stderr
     assert "Unrecognized" not in doctor.stderr
     assert doctor.returncode == 0, doctor.stdout + doctor.stderr
     assert f"URL to paste into Colab: {url['url']}" in doctor.stdout
