@@ -240,3 +240,24 @@ def unexpected_tracebacks(log: str) -> list[str]:
         if not (after_api_error and "tornado.web.HTTPError: HTTP 4" in block):
             found.append("\n".join(lines[max(0, number - 2) : number + 12]))
     return found
+
+
+def log_problems(log: str, token: str) -> list[str]:
+    """What a span of a server's log must not hold: unexpected tracebacks, failures nobody
+    retrieved, the token anywhere but the banner's URLs (``?token=``)."""
+    problems = unexpected_tracebacks(log)
+    for marker in ("never retrieved", "Uncaught exception", "Task exception"):
+        problems += [line for line in log.splitlines() if marker in line]
+    problems += [
+        line for line in log.splitlines() if token in line and f"?token={token}" not in line
+    ]
+    return problems
+
+
+@contextlib.contextmanager
+def checked_log_span(process: JupyterProcess) -> Iterator[None]:
+    """Around one test: what the server logged meanwhile has no :func:`log_problems`, so
+    each test of a module sharing a server checks its own lines, in any order."""
+    mark = process.log_mark()
+    yield
+    assert log_problems(process.log_after(mark), process.token) == []
