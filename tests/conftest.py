@@ -1,10 +1,24 @@
 from __future__ import annotations
 
+import shutil
+import tempfile
+
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from tests_support.server_process import running_server
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
+HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="colab-local-hypothesis-")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Hypothesis keeps its examples and constants in a throwaway directory, not the checkout."""
+    set_hypothesis_home_dir(HYPOTHESIS_HOME)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(HYPOTHESIS_HOME, ignore_errors=True)
 
 
 @pytest.fixture
