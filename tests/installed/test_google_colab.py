@@ -22,6 +22,7 @@ import pytest
 
 from tests_support import colab_client as colab
 from tests_support.fake_page import FakePage
+from tests_support.machine_lock import machine_wide
 from tests_support.server_process import (
     JupyterProcess,
     free_port,
@@ -42,6 +43,11 @@ PAGE_TIMEOUT = 2
 @pytest.fixture
 def content_dir() -> Iterator[Path]:
     """/content, as hosted Colab has it (root here); removed again if the test made it."""
+    with machine_wide("content"):
+        yield from _content_dir()
+
+
+def _content_dir() -> Iterator[Path]:
     made = not CONTENT.exists()
     CONTENT.mkdir(exist_ok=True)
     try:

@@ -7,6 +7,7 @@ import socket
 
 import pytest
 
+from tests_support.machine_lock import machine_wide
 from tests_support.server_process import JupyterProcess
 
 pytestmark = pytest.mark.installed
@@ -14,14 +15,11 @@ pytestmark = pytest.mark.installed
 
 @pytest.fixture
 def port_8888_taken():
-    holder = socket.socket()
-    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    holder.bind(("127.0.0.1", 8888))
-    holder.listen()
-    try:
+    with machine_wide("port-8888"), socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        holder.bind(("127.0.0.1", 8888))
+        holder.listen()
         yield
-    finally:
-        holder.close()
 
 
 @pytest.mark.usefixtures("port_8888_taken")

@@ -21,6 +21,7 @@ from tornado.httpclient import HTTPClientError
 
 import colab_local
 from tests_support import colab_client as colab
+from tests_support.machine_lock import machine_wide
 from tests_support.server_process import JupyterProcess, free_port, run_jupyter
 
 pytestmark = pytest.mark.installed
@@ -32,12 +33,13 @@ COLAB_PORT = 8888
 def server(tmp_path_factory):
     """``jupyter notebook --no-browser --allow-root``, nothing else: it must land on 8888."""
     process = JupyterProcess(tmp_path_factory.mktemp("home"), ["--no-browser", "--allow-root"])
-    process.start()
-    try:
-        process.wait_ready()
-        yield process
-    finally:
-        process.stop()
+    with machine_wide("port-8888"):
+        process.start()
+        try:
+            process.wait_ready()
+            yield process
+        finally:
+            process.stop()
 
 
 def test_package_is_installed_not_imported_from_the_checkout():
