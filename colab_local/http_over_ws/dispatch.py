@@ -2,9 +2,11 @@
 
 Upstream answers each tunnel message by making a new HTTP request to this same server.
 That costs a connection per message and, for large responses, a second copy of every
-byte through the loopback. Here each message becomes an ``HTTPServerRequest`` handed to
-the server's own tornado application, exactly as the HTTP server would hand it over:
-same routing, same handlers, same authentication (the client's credentials: its auth
+byte through the loopback. Here each message is handed to the server's own tornado
+application through the public interface its HTTP server uses
+(``HTTPServerConnectionDelegate.start_request`` and the message delegate's
+``headers_received``, ``data_received``, ``finish``): same request building, routing,
+body parsing and streaming (``@stream_request_body``), same handlers, same authentication (the client's credentials: its auth
 URL's token, or its own cookies), XSRF (``_xsrf`` argument for unsafe methods), origin,
 host and CORS checks, same transforms.
 Only the "connection" differs: :class:`TunnelConnection` turns what the handler writes
@@ -232,13 +234,12 @@ class TunnelConnection(httputil.HTTPConnection):
         return b"".join((text[:-1], b', "data": "', data, b'"}'))
 
 
-def dispatched_request(
+def request_head(
     tunnel_request: httputil.HTTPServerRequest,
     message: TunnelMessage,
     credentials: Credentials,
-    connection: TunnelConnection,
-) -> httputil.HTTPServerRequest:
-    """The request a tunnel message stands for, as the HTTP server would have built it.
+) -> tuple[httputil.RequestStartLine, httputil.HTTPHeaders]:
+    """The start line and headers of the request a tunnel message stands for.
 
     It carries the tunnel upgrade's headers (Host, Origin, User-Agent, ...) with the
     client's ``credentials`` (its auth URL's token, or its own cookies, as upstream): the
@@ -257,14 +258,7 @@ def dispatched_request(
     headers["Referer"] = f"{tunnel_request.protocol}://{tunnel_request.host}/"
     if message.body:
         headers["Content-Length"] = str(len(message.body))
-    request = httputil.HTTPServerRequest(
-        start_line=httputil.RequestStartLine(message.method, uri, "HTTP/1.1"),
-        headers=headers,
-        body=message.body,
-        connection=connection,
-    )
-    request._parse_body()
-    return request
+    return httputil.RequestStartLine(message.method, uri, "HTTP/1.1"), headers
 
 
 def connection_context(tunnel_request: httputil.HTTPServerRequest) -> Any:
@@ -277,13 +271,33 @@ def connection_context(tunnel_request: httputil.HTTPServerRequest) -> Any:
 
 
 async def dispatch(
-    application: Any,
-    request: httputil.HTTPServerRequest,
+    application: httputil.HTTPServerConnectionDelegate,
+    tunnel_request: httputil.HTTPServerRequest,
+    message: TunnelMessage,
+    credentials: Credentials,
     connection: TunnelConnection,
 ) -> None:
-    """Run ``request`` through the application; return once its response is written."""
-    delegate = application.find_handler(request)
-    prepared = delegate.execute()
-    if prepared is not None:
-        await prepared
+    """Hand ``message`` to the application as tornado's HTTP server hands a request over.
+
+    Through the public ``HTTPServerConnectionDelegate`` interface (``start_request``, then
+    ``headers_received``, ``data_received`` and ``finish`` on its message delegate): the
+    application builds the request, routes it, parses a form body once, and streams the
+    body to a ``@stream_request_body`` handler in pieces, with its flow control, exactly as
+    on a direct connection. Returns once the response is written (or the client left).
+    Raises ``HTTPInputError`` for a body the server would answer with 400.
+    """
+    start_line, headers = request_head(tunnel_request, message, credentials)
+    delegate = application.start_request(tunnel_request.server_connection, connection)
+    flow = delegate.headers_received(start_line, headers)
+    if flow is not None:
+        await flow
+    body = memoryview(message.body)
+    for start in range(0, len(body), CHUNK_BYTES):
+        if connection.client_gone:
+            delegate.on_connection_close()
+            return
+        flow = delegate.data_received(bytes(body[start : start + CHUNK_BYTES]))
+        if flow is not None:
+            await flow
+    delegate.finish()
     await asyncio.shield(connection.finished)

@@ -47,7 +47,6 @@ from colab_local.http_over_ws.dispatch import (
     closed_future,
     connection_context,
     dispatch,
-    dispatched_request,
     mark_failure_seen,
 )
 from colab_local.http_over_ws.messages import Rejection, parse_message
@@ -218,8 +217,7 @@ class TunnelHandler(_ColabSocketMixin, upstream.HttpOverWebSocketHandler):  # ty
         connection.tunnel_refusal = getattr(self, "colab_refusal", None)
         self._in_flight = connection
         try:
-            request = dispatched_request(self.request, parsed, self.credentials, connection)
-            await dispatch(self.application, request, connection)
+            await dispatch(self.application, self.request, parsed, self.credentials, connection)
         except httputil.HTTPInputError as e:  # what the HTTP server answers with 400
             self._answer_error(400, str(e), parsed.message_id)
         except Exception:  # a defect here, not in the request: logged, answered as upstream
