@@ -6,9 +6,9 @@ byte through the loopback. Here each message is handed to the server's own torna
 application through the public interface its HTTP server uses
 (``HTTPServerConnectionDelegate.start_request`` and the message delegate's
 ``headers_received``, ``data_received``, ``finish``): same request building, routing,
-body parsing and streaming (``@stream_request_body``), same handlers, same authentication (the client's credentials: its auth
-URL's token, or its own cookies), XSRF (``_xsrf`` argument for unsafe methods), origin,
-host and CORS checks, same transforms.
+body parsing and streaming (``@stream_request_body``), same handlers, same authentication
+(the client's credentials: its auth URL's token, or its own cookies), XSRF (``_xsrf``
+argument for unsafe methods), origin, host and CORS checks, same transforms.
 Only the "connection" differs: :class:`TunnelConnection` turns what the handler writes
 into the protocol's messages, one chunk at a time, with back-pressure from the socket.
 

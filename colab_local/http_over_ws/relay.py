@@ -37,21 +37,18 @@ _WILDCARD_TO_LOOPBACK = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  
 def own_addresses(serverapp: ServerApp) -> list[tuple[int, Any]]:
     """The addresses this server listens on, as a connecting client reaches them.
 
-    Read from the bound sockets (a wildcard address becomes its loopback), so a port
-    Jupyter moved to, or a unix socket, is right too. A server whose HTTP server is run
-    by someone else (pytest-jupyter in process) falls back to its configured port.
+    From ServerApp's public settings after it bound: its unix socket, else its ``ip``
+    (a wildcard becomes its loopback) at ``port``, which is the port it actually bound
+    (a retried or OS-chosen one too).
     """
+    if serverapp.sock:
+        return [(socket.AF_UNIX, serverapp.sock)]
+    host = _WILDCARD_TO_LOOPBACK.get(serverapp.ip, serverapp.ip)
     try:
-        sockets = list(serverapp.http_server._sockets.values())
-    except AttributeError:
-        sockets = []
-    addresses: list[tuple[int, Any]] = []
-    for sock in sockets:
-        address = sock.getsockname()
-        if sock.family in (socket.AF_INET, socket.AF_INET6):
-            host = _WILDCARD_TO_LOOPBACK.get(address[0], address[0])
-            address = (host, *address[1:])
-        addresses.append((sock.family, address))
+        found = socket.getaddrinfo(host, serverapp.port, type=socket.SOCK_STREAM)
+    except OSError:
+        found = []
+    addresses: list[tuple[int, Any]] = [(family, address) for family, _, _, _, address in found]
     return addresses or [(socket.AF_INET, ("127.0.0.1", serverapp.port))]
 
 
