@@ -8,8 +8,10 @@ gateway is configured:
 - sessions are kept in a database file in colab-local's data directory;
 - stopping the server leaves the gateway's kernels running (``ColabLocal.keep_gateway_kernels``);
 - a session from before a restart re-attaches its kernel when it is next asked for (Colab
-  reconnecting the same notebook), if the gateway still runs it; if not, the session is
-  dropped as jupyter_server drops a culled kernel's.
+  reconnecting the same notebook), if the gateway still runs it; if the gateway says it
+  is gone (404), the session is dropped as jupyter_server drops a culled kernel's; if the
+  gateway cannot answer (away, 5xx, a refused token), the session is kept and the request
+  answered 503, so Colab asks again.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from jupyter_server.gateway.gateway_client import GatewayClient
 from jupyter_server.gateway.managers import GatewaySessionManager
+from tornado import web
 
 from colab_local.config import ColabLocal
 from colab_local.paths import sessions_database
@@ -67,10 +70,21 @@ class ReattachingGatewaySessionManager(GatewaySessionManager):
             return await self._gone_from_gateway(kernel_id)
         try:
             await self.kernel_manager.start_kernel(kernel_id=kernel_id)  # attach, not start
-        except Exception as e:  # the gateway refused or is away: the session cannot resume
-            self.log.warning("colab_local | cannot re-attach kernel %s: %s", kernel_id, e)
+        except Exception as e:
+            # The gateway is away, failing or refusing this server: nothing says the kernel
+            # is gone (only the gateway's 404 does). The session is kept, and the request
+            # answered 503, so Colab asks again; dropping it would orphan a kernel that
+            # keeps running (and holding its GPU) on the gateway.
             self.kernel_manager.remove_kernel(kernel_id)
-            return True
+            self.log.warning(
+                "colab_local | cannot re-attach kernel %s now (the session is kept; "
+                "answered 503): %s",
+                kernel_id,
+                e,
+            )
+            raise web.HTTPError(
+                503, f"the gateway cannot be asked about kernel {kernel_id} now: {e}"
+            ) from e
         if self.kernel_manager.get_kernel(kernel_id).kernel is None:  # gone from the gateway
             self.kernel_manager.remove_kernel(kernel_id)
             return True

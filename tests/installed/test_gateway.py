@@ -18,7 +18,13 @@ import pytest
 
 from tests_support import colab_client as colab
 from tests_support.fake_gpu import FAKE_GPU, FAKE_TORCH_VERSION, fake_gpu_environment
-from tests_support.gateway import ENTERPRISE_GATEWAY, Gateway, gateway_program, running_gateway
+from tests_support.gateway import (
+    ENTERPRISE_GATEWAY,
+    FlakyGatewayLink,
+    Gateway,
+    gateway_program,
+    running_gateway,
+)
 from tests_support.server_process import (
     JupyterProcess,
     free_port,
@@ -163,6 +169,48 @@ async def test_a_restart_keeps_the_notebooks_kernel_and_its_variables(tmp_path, 
     finally:
         second.stop()
     assert f"re-attached kernel {kernel_id}" in second.log
+
+
+async def test_a_gateway_blip_after_a_restart_keeps_the_session_and_its_kernel(tmp_path, gateway):
+    """After a restart, Colab lists its sessions while the gateway answers 503: the
+    session is kept (the listing answers 503, so Colab asks again), and once the gateway
+    is back the same kernel, variables and all, serves the notebook; nothing is orphaned."""
+    link = await FlakyGatewayLink(gateway).start()
+    args = ["--no-browser", "--allow-root", f"--port={free_port()}", *link.front_args()]
+    try:
+        first = started(JupyterProcess(tmp_path, args))
+        try:
+            tunnel = await colab.open_tunnel(first.http_root, first.token)
+            body = colab.session_body("blip.ipynb")
+            kernel_id = (await tunnel.request("POST", "/api/sessions", body)).json()["kernel"]["id"]
+            tunnel.close()
+            channel = await colab.open_proxied_kernel(first.http_root, first.token, kernel_id, "s")
+            await colab.execute(channel, "x = 42", "s")
+            channel.close()
+        finally:
+            first.stop()
+        second = started(JupyterProcess(tmp_path, args))
+        try:
+            tunnel = await colab.open_tunnel(second.http_root, second.token)
+            link.failing = True
+            during = await tunnel.request("GET", "/api/sessions")
+            link.failing = False
+            after = await tunnel.request("GET", "/api/sessions")
+            tunnel.close()
+            assert link.refused > 0
+            assert during.status == 503, during.body
+            assert after.status == 200
+            assert [session["kernel"]["id"] for session in after.json()] == [kernel_id]
+            channel = await colab.open_proxied_kernel(
+                second.http_root, second.token, kernel_id, "t"
+            )
+            assert await colab.execute(channel, "print(x)", "t") == "42\n"
+            channel.close()
+        finally:
+            second.stop()
+    finally:
+        await link.close()
+    assert "the session is kept" in second.log
 
 
 @pytest.mark.parametrize("problem", ["wrong token", "gateway away"])

@@ -9,6 +9,7 @@ that environment's Python, not the front server's.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import secrets
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.request import Request, urlopen
 
+from tests_support.forwarder import pipe
 from tests_support.server_process import (
     JupyterProcess,
     free_port,
@@ -144,3 +146,69 @@ def running_gateway(
         yield gateway.wait_ready()
     finally:
         gateway.stop()
+
+
+class FlakyGatewayLink:
+    """A TCP forwarder to a gateway, in the test's event loop, that answers every new
+    connection with 503 while ``failing`` is set: a gateway blip, as a load balancer in
+    front of a restarting gateway shows it."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self.failing = False
+        self.refused = 0
+        self.server: asyncio.Server | None = None
+        self.port = 0
+        self.connections: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> FlakyGatewayLink:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    def front_args(self) -> list[str]:
+        """The front server's flags: the gateway through this link."""
+        return [
+            f"--gateway-url=http://127.0.0.1:{self.port}",
+            f"--GatewayClient.auth_token={self.gateway.auth_token}",
+        ]
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self.connections.add(task)  # type: ignore[arg-type]
+        try:
+            await self._serve(reader, writer)
+        finally:
+            self.connections.discard(task)  # type: ignore[arg-type]
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.failing:
+            self.refused += 1
+            with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError, OSError):
+                await reader.readuntil(b"\r\n\r\n")
+                writer.write(
+                    b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                    b"Connection: close\r\n\r\n"
+                )
+                await writer.drain()
+            writer.close()
+            return
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection(
+                "127.0.0.1", self.gateway.gateway_port
+            )
+        except OSError:
+            writer.close()
+            return
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+    async def close(self) -> None:
+        """Stop listening and end every connection still piped."""
+        if self.server is not None:
+            self.server.close()
+        for task in list(self.connections):
+            task.cancel()
+        await asyncio.gather(*self.connections, return_exceptions=True)
+        if self.server is not None:
+            await self.server.wait_closed()
