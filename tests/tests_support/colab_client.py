@@ -20,6 +20,7 @@ from tornado import httpclient, websocket
 COLAB_ORIGIN = "https://colab.research.google.com"
 PROTOCOL_MIN_VERSION = "0.0.7"
 TIMEOUT = 60
+KERNEL_INFO_EVERY = 5
 
 
 @dataclass
@@ -173,17 +174,27 @@ def session_body(path: str) -> dict[str, Any]:
 
 async def kernel_ready(ws: Any, session_id: str = "ready") -> Any:
     """Wait for the kernel's kernel_info_reply on a fresh channel, as frontends do before
-    executing: output sent before the server's IOPub subscription is up would be lost."""
-    msg_id = send_request(ws, "kernel_info_request", {}, session_id)
+    executing: output sent before the server's IOPub subscription is up would be lost.
+
+    The request is sent again every ``KERNEL_INFO_EVERY`` seconds until one is answered,
+    as JupyterLab's kernel connection does: a request that arrives while jupyter_server is
+    still connecting the channel to the kernel's sockets can be lost (seen on
+    jupyter_server 2.16 under load), and only the reply says the channel is ready.
+    """
+    asked = {send_request(ws, "kernel_info_request", {}, session_id)}
 
     async def reply() -> None:
         while True:
-            raw = await ws.read_message()
+            try:
+                raw = await asyncio.wait_for(ws.read_message(), KERNEL_INFO_EVERY)
+            except asyncio.TimeoutError:
+                asked.add(send_request(ws, "kernel_info_request", {}, session_id))
+                continue
             if raw is None:
                 raise ConnectionError(f"kernel channel closed: {ws.close_code} {ws.close_reason}")
             message = json.loads(raw)
             if (
-                message.get("parent_header", {}).get("msg_id") == msg_id
+                message.get("parent_header", {}).get("msg_id") in asked
                 and message["msg_type"] == "kernel_info_reply"
             ):
                 return
