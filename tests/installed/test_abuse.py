@@ -21,13 +21,12 @@ from tests_support import colab_client as colab
 from tests_support.raw_ws import BINARY, CONTINUATION, TEXT, RawWebSocket, frame
 from tests_support.server_process import (
     JupyterProcess,
-    checked_log_span,
     free_port,
     running_server,
     wait_for,
 )
 
-pytestmark = pytest.mark.installed
+pytestmark = [pytest.mark.installed, pytest.mark.usefixtures("each_test_checks_its_log")]
 
 STALL_SECONDS = 2
 MIB = 1024 * 1024
@@ -43,16 +42,6 @@ def server(tmp_path_factory):
     with running_server(home, "--debug", stall) as process:
         (process.root / "big.bin").write_bytes(os.urandom(50 * MIB))
         yield process
-
-
-@pytest.fixture(autouse=True)
-def each_test_checks_its_log(request):
-    """Every test using the shared server: no traceback, no token in what it logged."""
-    if "server" not in request.fixturenames:
-        yield
-        return
-    with checked_log_span(request.getfixturevalue("server")):
-        yield
 
 
 def tunnel_path(server, token, param=AUTH_PARAM):

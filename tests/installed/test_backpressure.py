@@ -22,9 +22,10 @@ from colab_local.http_over_ws.handlers import UNAUTHENTICATED_MESSAGE_LIMIT
 from tests_support import colab_client as colab
 from tests_support.memory import PeakRss
 from tests_support.raw_ws import BINARY, RawWebSocket, frame
-from tests_support.server_process import checked_log_span, running_server, wait_for
+from tests_support.server_process import running_server, wait_for
 
 STALL_SECONDS = 3
+pytestmark = pytest.mark.usefixtures("each_test_checks_its_log")
 MIB = 1024 * 1024
 
 
@@ -34,16 +35,6 @@ def server(tmp_path_factory):
     stall = f"--ColabLocal.stalled_client_timeout={STALL_SECONDS}"
     with running_server(home, "--debug", stall) as process:
         yield process
-
-
-@pytest.fixture(autouse=True)
-def each_test_checks_its_log(request):
-    """Every test using the shared server: no traceback, no token in what it logged."""
-    if "server" not in request.fixturenames:
-        yield
-        return
-    with checked_log_span(request.getfixturevalue("server")):
-        yield
 
 
 def open_fds(pid: int) -> int:

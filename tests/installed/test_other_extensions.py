@@ -16,13 +16,12 @@ import pytest
 from tests_support import colab_client as colab
 from tests_support.server_process import (
     JupyterProcess,
-    checked_log_span,
     free_port,
     isolated_env,
 )
 from tests_support.topology import TESTS_DIR
 
-pytestmark = pytest.mark.installed
+pytestmark = [pytest.mark.installed, pytest.mark.usefixtures("each_test_checks_its_log")]
 
 UPLOAD = b"0123456789abcdef" * (2 * 1024 * 1024 // 16)  # 2 MiB
 FORM = "application/x-www-form-urlencoded"
@@ -43,12 +42,6 @@ def server(tmp_path_factory):
         yield process.wait_ready()
     finally:
         process.stop()
-
-
-@pytest.fixture(autouse=True)
-def each_test_checks_its_log(server):
-    with checked_log_span(server):
-        yield
 
 
 async def both_flows(server, method, path, body=None, headers=None):

@@ -29,14 +29,13 @@ from tornado.httpclient import HTTPClientError
 from tests_support import colab_client as colab
 from tests_support.server_process import (
     JupyterProcess,
-    checked_log_span,
     free_port,
     isolated_env,
 )
 from tests_support.topology import TESTS_DIR
 from tests_support.upstream_fakes import PREFIX, TEST_XSRF_HEADER
 
-pytestmark = pytest.mark.installed
+pytestmark = [pytest.mark.installed, pytest.mark.usefixtures("each_test_checks_its_log")]
 
 WHITELISTED_ORIGIN = colab.COLAB_ORIGIN  # the server's allow_origin
 FAKE_XSRF_VALUE = "some-xsrf-token"
@@ -80,16 +79,6 @@ def server(request, tmp_path_factory):
         yield process.wait_ready()
     finally:
         process.stop()
-
-
-@pytest.fixture(autouse=True)
-def each_test_checks_its_log(request):
-    """Every test using the shared server: no traceback, no token in what it logged."""
-    if "server" not in request.fixturenames:
-        yield
-        return
-    with checked_log_span(request.getfixturevalue("server")):
-        yield
 
 
 def ws_url(server, path, **query):
