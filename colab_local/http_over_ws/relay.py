@@ -15,7 +15,7 @@ import socket
 from typing import TYPE_CHECKING, Any
 
 from tornado import httpclient, websocket
-from tornado.netutil import Resolver
+from tornado.netutil import DefaultLoopResolver, Resolver
 
 from colab_local.workarounds.kernel_sockets import set_nodelay
 
@@ -34,34 +34,33 @@ RELAY_MARK = secrets.token_hex(16)
 _WILDCARD_TO_LOOPBACK = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104
 
 
-def own_addresses(serverapp: ServerApp) -> list[tuple[int, Any]]:
+async def own_addresses(serverapp: ServerApp) -> list[tuple[int, Any]]:
     """The addresses this server listens on, as a connecting client reaches them.
 
     From ServerApp's public settings after it bound: its unix socket, else its ``ip``
     (a wildcard becomes its loopback) at ``port``, which is the port it actually bound
-    (a retried or OS-chosen one too).
+    (a retried or OS-chosen one too). A host name is looked up off the event loop.
     """
     if serverapp.sock:
         return [(socket.AF_UNIX, serverapp.sock)]
     host = _WILDCARD_TO_LOOPBACK.get(serverapp.ip, serverapp.ip)
     try:
-        found = socket.getaddrinfo(host, serverapp.port, type=socket.SOCK_STREAM)
+        addresses = await DefaultLoopResolver().resolve(host, serverapp.port)
     except OSError:
-        found = []
-    addresses: list[tuple[int, Any]] = [(family, address) for family, _, _, _, address in found]
+        addresses = []
     return addresses or [(socket.AF_INET, ("127.0.0.1", serverapp.port))]
 
 
 class OwnServerResolver(Resolver):
-    """Resolves every name to this server's own listening sockets."""
+    """Resolves every name to this server's own listening addresses."""
 
-    def initialize(self, addresses: list[tuple[int, Any]]) -> None:
-        self.addresses = addresses
+    def initialize(self, serverapp: ServerApp) -> None:
+        self.serverapp = serverapp
 
     async def resolve(
         self, host: str, port: int, family: socket.AddressFamily = socket.AF_UNSPEC
     ) -> list[tuple[int, Any]]:
-        return self.addresses
+        return await own_addresses(self.serverapp)
 
 
 async def connect_to_own_server(
@@ -90,7 +89,7 @@ async def connect_to_own_server(
     relay = await websocket.websocket_connect(
         request,
         max_message_size=SERVER_MESSAGE_LIMIT,
-        resolver=OwnServerResolver(addresses=own_addresses(serverapp)),
+        resolver=OwnServerResolver(serverapp=serverapp),
         subprotocols=subprotocols,
     )
     set_nodelay(getattr(relay.protocol, "stream", None))  # kernel messages, at once
