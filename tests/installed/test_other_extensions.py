@@ -14,11 +14,7 @@ import json
 import pytest
 
 from tests_support import colab_client as colab
-from tests_support.server_process import (
-    JupyterProcess,
-    free_port,
-    isolated_env,
-)
+from tests_support.server_process import isolated_env, running_server
 from tests_support.topology import TESTS_DIR
 
 pytestmark = [pytest.mark.installed, pytest.mark.usefixtures("each_test_checks_its_log")]
@@ -30,18 +26,10 @@ FORM = "application/x-www-form-urlencoded"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     home = tmp_path_factory.mktemp("another")
-    args = [
-        "--no-browser",
-        "--allow-root",
-        f"--port={free_port()}",
-        '--ServerApp.jpserver_extensions={"tests_support.another_extension": True}',
-    ]
-    process = JupyterProcess(home, args, env=isolated_env(home, PYTHONPATH=TESTS_DIR))
-    process.start()
-    try:
-        yield process.wait_ready()
-    finally:
-        process.stop()
+    extension = '--ServerApp.jpserver_extensions={"tests_support.another_extension": True}'
+    env = isolated_env(home, PYTHONPATH=TESTS_DIR)
+    with running_server(home, extension, env=env) as process:
+        yield process
 
 
 async def both_flows(server, method, path, body=None, headers=None):

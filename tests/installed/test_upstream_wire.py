@@ -27,11 +27,7 @@ import pytest
 from tornado.httpclient import HTTPClientError
 
 from tests_support import colab_client as colab
-from tests_support.server_process import (
-    JupyterProcess,
-    free_port,
-    isolated_env,
-)
+from tests_support.server_process import isolated_env, running_server
 from tests_support.topology import TESTS_DIR
 from tests_support.upstream_fakes import PREFIX, TEST_XSRF_HEADER
 
@@ -45,9 +41,6 @@ FAKE_XSRF_VALUE = "some-xsrf-token"
 def server(request, tmp_path_factory):
     home = tmp_path_factory.mktemp(request.param)
     args = [
-        "--no-browser",
-        "--allow-root",
-        f"--port={free_port()}",
         '--ServerApp.jpserver_extensions={"tests_support.upstream_fakes": True}',
         # The fakes, beside Jupyter's own WebSockets, may be relayed (the default allows
         # only Jupyter's).
@@ -73,12 +66,8 @@ def server(request, tmp_path_factory):
             capture_output=True,
         )
         args += [f"--certfile={cert}", f"--keyfile={key}"]
-    process = JupyterProcess(home, args, env=isolated_env(home, PYTHONPATH=TESTS_DIR))
-    process.start()
-    try:
-        yield process.wait_ready()
-    finally:
-        process.stop()
+    with running_server(home, *args, env=isolated_env(home, PYTHONPATH=TESTS_DIR)) as process:
+        yield process
 
 
 def ws_url(server, path, **query):

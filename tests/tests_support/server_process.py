@@ -184,9 +184,13 @@ def started(process: JupyterProcess) -> JupyterProcess:
 
 
 @contextlib.contextmanager
-def running_server(home: Path, *args: str) -> Iterator[JupyterProcess]:
-    """``jupyter notebook --no-browser --allow-root --port=<free> *args``, ready; stopped after."""
-    process = JupyterProcess(home, ["--no-browser", "--allow-root", f"--port={free_port()}", *args])
+def running_server(
+    home: Path, *args: str, env: dict[str, str] | None = None
+) -> Iterator[JupyterProcess]:
+    """``jupyter notebook --no-browser --allow-root --port=<free> *args``, ready; stopped after.
+    ``env``: the server's environment (default: ``isolated_env(home)``)."""
+    argv = ["--no-browser", "--allow-root", f"--port={free_port()}", *args]
+    process = JupyterProcess(home, argv, env=env)
     process.start()
     try:
         yield process.wait_ready()
